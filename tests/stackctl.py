@@ -17,16 +17,16 @@ from pathlib import Path
 import psutil
 import requests
 
-from jupyterhub_datalab.devstack.ports import SPAN, port_is_free
+from jupyterhub_datalab.devstack.ports import OFFSETS, port_is_free
 
 DATALAB = [sys.executable, "-m", "jupyterhub_datalab.cli"]
 
 
 def free_base_port():
-    """A base port whose whole span is free (the stack uses SPAN ports from it)."""
+    """A base port whose every port of the stack is free."""
     for _ in range(200):
-        base = random.randrange(20000, 60000 - SPAN)
-        if all(port_is_free(base + i) for i in range(SPAN)):
+        base = random.randrange(20000, 45000)
+        if all(port_is_free(base + offset) for offset, _ in OFFSETS.values()):
             return base
     raise RuntimeError("no free port range found on 127.0.0.1")
 

@@ -1,6 +1,6 @@
 """Where each component listens: fixed offsets from the public port.
 
-A stack on ``--port 8000`` uses 8000-8015; the same port always gives the same
+A stack on ``--port 8000`` uses 8000-8014 (and 18014 for SeaweedFS's admin gRPC); the same port always gives the same
 addresses, so URLs in notebooks and tokens stay valid across restarts.
 """
 
@@ -24,9 +24,11 @@ OFFSETS = {
     "weed_filer_grpc": (12, "SeaweedFS filer gRPC"),
     "weed_s3_grpc": (13, "SeaweedFS S3 gRPC"),
     "weed_admin": (14, "SeaweedFS admin"),
-    "weed_admin_grpc": (15, "SeaweedFS admin gRPC"),
+    # SeaweedFS's maintenance worker dials the admin port + 10000 whatever is configured
+    "weed_admin_grpc": (10014, "SeaweedFS admin gRPC"),
 }
-SPAN = max(offset for offset, _ in OFFSETS.values()) + 1
+SPAN = 15  # the contiguous ports from the base; the admin gRPC one lies beyond
+MAX_OFFSET = max(offset for offset, _ in OFFSETS.values())
 HOST = "127.0.0.1"
 
 
@@ -43,9 +45,9 @@ def port_is_free(port, host=HOST):
 
 class PortPlan:
     def __init__(self, base):
-        if not 1024 <= base <= 65535 - SPAN:
+        if not 1024 <= base <= 65535 - MAX_OFFSET:
             raise StackError(
-                f"--port {base} is out of range: choose a port between 1024 and {65535 - SPAN}",
+                f"--port {base} is out of range: choose a port between 1024 and {65535 - MAX_OFFSET}",
                 exit_code=2,
             )
         self.base = base
@@ -63,6 +65,6 @@ class PortPlan:
                 role = OFFSETS[name][1]
                 raise StackError(
                     f"port {port} (needed by {role}) is already in use on {HOST}; "
-                    f"stop what uses it or start with another --port (datalab uses {self.base}-{self.base + SPAN - 1})",
+                    f"stop what uses it or start with another --port (datalab uses {self.base}-{self.base + SPAN - 1} and {self.base + MAX_OFFSET})",
                     exit_code=2,
                 )

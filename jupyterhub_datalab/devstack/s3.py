@@ -71,7 +71,7 @@ def component(state, ports):
         f"-volume.port={p['weed_volume']}", f"-volume.port.grpc={p['weed_volume_grpc']}",
         f"-filer.port={p['weed_filer']}", f"-filer.port.grpc={p['weed_filer_grpc']}",
         f"-s3.port={p['s3']}", f"-s3.port.grpc={p['weed_s3_grpc']}",
-        f"-admin.port={p['weed_admin']}", f"-admin.port.grpc={p['weed_admin_grpc']}",
+        f"-admin.port={p['weed_admin']}",
         "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
         f"-s3.config={config_path}",
         f"-filer.localSocket={_socket_path(state, 'filer')}",
