@@ -40,7 +40,7 @@ class DatalabOAuthenticator(GenericOAuthenticator):
         The OpenID Connect issuer URL, e.g.
         ``https://keycloak.example.gouv.fr/realms/datalab``.
 
-        The authorize, token and userinfo endpoints are read from
+        The authorize, token and userdata (userinfo) endpoints are read from
         ``{issuer}/.well-known/openid-configuration`` unless set explicitly.
         """,
     )
@@ -82,8 +82,8 @@ class DatalabOAuthenticator(GenericOAuthenticator):
     def _token_url_default(self):
         return self.discovery["token_endpoint"]
 
-    @default("userinfo_url")
-    def _userinfo_url_default(self):
+    @default("userdata_url")
+    def _userdata_url_default(self):
         return self.discovery["userinfo_endpoint"]
 
     @default("login_service")

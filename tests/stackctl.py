@@ -154,6 +154,8 @@ def start_server(session, hub_url, username, timeout=120):
         r = session.get(lab, timeout=30)
         if r.status_code == 200 and r.url.split("?")[0] == lab:
             return r
+        if "/hub/login" in r.url or r.status_code >= 400:
+            raise AssertionError(f"{username} cannot open JupyterLab: {r.status_code} {r.url}")
         time.sleep(0.5)
     raise AssertionError(f"{username}'s JupyterLab not ready in {timeout} s; last {r.status_code} {r.url}")
 

@@ -58,7 +58,10 @@ def test_bob_cannot_reach_alices_server(stack):
     start_server(alice, stack.hub_url, "alice")
     bob = oidc_login(stack.hub_url, "bob", stack.password("bob"))
     r = bob.get(f"{stack.hub_url}/user/alice/datalab/api/info", timeout=30)
-    assert r.status_code in (403, 404) or "/user/alice/" not in r.url
-    assert "alice" not in r.text or r.status_code >= 400
+    assert r.status_code == 403, (r.status_code, r.url)
+    assert "alice" not in r.text
+    lab = bob.get(f"{stack.hub_url}/user/alice/lab", timeout=30)
+    assert lab.status_code == 403 and "jupyter-config-data" not in lab.text
     anonymous = requests.get(f"{stack.hub_url}/user/alice/datalab/api/info", timeout=30)
-    assert anonymous.url.startswith(f"{stack.hub_url}/hub/login") or anonymous.status_code in (401, 403)
+    assert anonymous.status_code == 403 or anonymous.url.startswith(f"{stack.hub_url}/hub/login")
+    assert "alice" not in anonymous.text or "/hub/login" in anonymous.url
