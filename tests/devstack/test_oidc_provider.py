@@ -1,0 +1,164 @@
+"""The demo OIDC provider as a client sees it: a real `node` process, a real code flow."""
+
+import base64
+import hashlib
+import json
+import secrets
+import signal
+import subprocess
+import time
+import urllib.parse
+from pathlib import Path
+
+import jwt
+import pytest
+import requests
+
+from jupyterhub_datalab.devstack.oidc import BUNDLE
+from jupyterhub_datalab.devstack.ports import port_is_free
+
+from ..stackctl import free_base_port, parse_forms
+
+REDIRECT = "http://127.0.0.1:9/callback"  # never reached: we stop at the redirect
+
+
+@pytest.fixture
+def provider(tmp_path):
+    assert BUNDLE.exists(), f"{BUNDLE} is missing: run `npm install && npm run build` in {BUNDLE.parent.parent}"
+    port = free_base_port()
+    config = {
+        "issuer": f"http://127.0.0.1:{port}",
+        "host": "127.0.0.1",
+        "port": port,
+        "keys_file": str(tmp_path / "jwks.json"),
+        "cookie_keys_file": str(tmp_path / "cookies.json"),
+        "clients": [{"client_id": "hub", "client_secret": "s3cret", "redirect_uris": [REDIRECT]}],
+        "users": [{"username": "alice", "password": "pw-alice", "email": "alice@demo.gouv.fr",
+                   "name": "Alice Martin", "given_name": "Alice", "family_name": "Martin",
+                   "groups": ["stats"]}],
+    }
+    path = tmp_path / "provider.json"
+    path.write_text(json.dumps(config))
+    procs = []
+
+    def start():
+        proc = subprocess.Popen(["node", str(BUNDLE), "--config", str(path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs.append(proc)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(config["issuer"] + "/.well-known/openid-configuration", timeout=2).ok:
+                    return proc
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise AssertionError(proc.stderr.read() if proc.poll() is not None else "not ready")
+
+    def stop(proc):
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+
+    yield config, path, start, stop
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def authorize(config, session, username, password, **extra):
+    """Run the browser part of the code flow; return the redirect's query."""
+    params = {"client_id": "hub", "response_type": "code", "redirect_uri": REDIRECT,
+              "scope": "openid profile email groups offline_access", "state": "st4te",
+              "nonce": secrets.token_urlsafe(32), **extra}
+    r = session.get(config["issuer"] + "/auth", params=params, timeout=10)
+    form = next(f for f in parse_forms(r.text) if "password" in f["inputs"])
+    r = session.post(urllib.parse.urljoin(r.url, form["action"]),
+                     data={"username": username, "password": password}, allow_redirects=False)
+    if r.status_code != 303 and r.status_code != 302:
+        return r
+    while True:
+        location = urllib.parse.urljoin(r.url, r.headers["Location"])
+        if location.startswith(REDIRECT):
+            return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query)) | {"nonce": params["nonce"]}
+        r = session.get(location, allow_redirects=False, timeout=10)
+
+
+def test_code_flow_gives_signed_tokens_with_kid_and_groups(provider):
+    config, _, start, stop = provider
+    proc = start()
+    discovery = requests.get(config["issuer"] + "/.well-known/openid-configuration").json()
+    session = requests.Session()
+
+    wrong = authorize(config, session, "alice", "not-it")
+    assert wrong.status_code == 401 and 'id="login-error"' in wrong.text
+
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    result = authorize(config, requests.Session(), "alice", "pw-alice",
+                       code_challenge=challenge, code_challenge_method="S256")
+    assert result["state"] == "st4te"
+    tokens = requests.post(discovery["token_endpoint"], data={
+        "grant_type": "authorization_code", "code": result["code"], "redirect_uri": REDIRECT,
+        "client_id": "hub", "client_secret": "s3cret", "code_verifier": verifier,
+    }).json()
+    header = jwt.get_unverified_header(tokens["id_token"])
+    assert header["alg"] == "RS256" and header["kid"]
+    key = jwt.PyJWKClient(discovery["jwks_uri"]).get_signing_key_from_jwt(tokens["id_token"])
+    claims = jwt.decode(tokens["id_token"], key.key, algorithms=["RS256"], audience="hub",
+                        issuer=config["issuer"])
+    assert claims["preferred_username"] == "alice" and claims["groups"] == ["stats"]
+    assert claims["nonce"] == result["nonce"]
+
+    userinfo = requests.get(discovery["userinfo_endpoint"],
+                            headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
+    assert userinfo["groups"] == ["stats"] and userinfo["email"] == "alice@demo.gouv.fr"
+
+    refreshed = requests.post(discovery["token_endpoint"], data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+        "client_id": "hub", "client_secret": "s3cret",
+    })
+    assert refreshed.status_code == 200 and refreshed.json()["access_token"] != tokens["access_token"]
+
+    bad_secret = requests.post(discovery["token_endpoint"], data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+        "client_id": "hub", "client_secret": "guess",
+    })
+    assert bad_secret.status_code == 401
+
+    # a restart reuses the signing key: tokens issued before stay verifiable
+    stop(proc)
+    start()
+    jwks = requests.get(discovery["jwks_uri"]).json()
+    assert [k["kid"] for k in jwks["keys"]] == [header["kid"]]
+    assert "d" not in jwks["keys"][0], "private key material published"
+    assert Path(config["keys_file"]).stat().st_mode & 0o777 == 0o600
+
+
+def errors_of(result):
+    """Our stderr lines, less the library's own notices (Node 20, in-memory sessions)."""
+    return [line for line in result.stderr.strip().splitlines()
+            if not line.startswith("oidc-provider WARNING:")]
+
+
+def test_a_taken_port_is_one_line_and_exit_2(provider):
+    config, path, _, _ = provider
+    import socket
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", config["port"]))
+        squatter.listen()
+        result = subprocess.run(["node", str(BUNDLE), "--config", str(path)],
+                                capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    lines = errors_of(result)
+    assert len(lines) == 1 and f"port {config['port']}" in lines[0]
+    assert port_is_free(config["port"])
+
+
+def test_a_bad_config_is_one_line_and_exit_2(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"issuer": "http://127.0.0.1:1"}')
+    result = subprocess.run(["node", str(BUNDLE), "--config", str(path)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert errors_of(result) == ['oidc-provider: config is missing "port"']
