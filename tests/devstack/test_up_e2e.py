@@ -65,3 +65,18 @@ def test_bob_cannot_reach_alices_server(stack):
     anonymous = requests.get(f"{stack.hub_url}/user/alice/datalab/api/info", timeout=30)
     assert anonymous.status_code == 403 or anonymous.url.startswith(f"{stack.hub_url}/hub/login")
     assert "alice" not in anonymous.text or "/hub/login" in anonymous.url
+
+
+def test_status_prints_the_running_stack(stack):
+    import json
+    import subprocess
+
+    from ..stackctl import DATALAB
+
+    args = [*DATALAB, "status", "--state-dir", str(stack.state_dir)]
+    text = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert text.returncode == 0
+    assert f"Datalab is ready: {stack.hub_url}/" in text.stdout
+    assert stack.password("carol") in text.stdout
+    as_json = subprocess.run([*args, "--json"], capture_output=True, text=True, timeout=60)
+    assert json.loads(as_json.stdout) == stack.endpoints
