@@ -39,11 +39,17 @@ def proxy_component(state, ports):
 
 
 def write_config(state, ports):
-    """The hub's config: the datalab setup plus this stack's addresses."""
+    """The hub's config: the datalab setup plus this stack's addresses.
+
+    Admins add or override settings with Python files in ``<state-dir>/hub/config.d/``.
+    """
+    (state / "hub/config.d").mkdir(exist_ok=True)
     hub = ports.url("proxy")
     lines = [
         "# Written by `datalab up` at every start; do not edit (your changes would be lost).",
         "c = get_config()  # noqa",
+        "from jupyterhub_datalab.hubconfig import configure",
+        "configure(c)",
         f"c.JupyterHub.bind_url = {hub + '/'!r}",
         f"c.JupyterHub.hub_bind_url = {ports.url('hub')!r}",
         "c.ConfigurableHTTPProxy.should_start = False",
@@ -52,16 +58,18 @@ def write_config(state, ports):
         f"c.JupyterHub.cookie_secret_file = {str(state / 'hub/cookie-secret')!r}",
         f"c.JupyterHub.pid_file = {str(state / 'hub/jupyterhub.pid')!r}",
         "c.JupyterHub.cleanup_servers = True",
-        "c.JupyterHub.authenticator_class = 'datalab'",
         f"c.DatalabOAuthenticator.issuer = {ports.url('oidc')!r}",
         f"c.DatalabOAuthenticator.client_id = {HUB_CLIENT_ID!r}",
         f"c.DatalabOAuthenticator.oauth_callback_url = {hub + '/hub/oauth_callback'!r}",
         "c.DatalabOAuthenticator.allow_all = True",
-        "c.JupyterHub.spawner_class = 'datalab-local'",
         f"c.DatalabLocalSpawner.home_dir_template = {str(state / 'users') + '/{username}'!r}",
         f"c.Spawner.cmd = [{_venv_script('jupyterhub-singleuser', 'pip install jupyterhub')!r}]",
         "c.Spawner.start_timeout = 120",
         "c.Spawner.http_timeout = 120",
+        "# your own settings: <state-dir>/hub/config.d/*.py, loaded in name order",
+        "import glob",
+        f"for _path in sorted(glob.glob({str(state / 'hub/config.d') + '/*.py'!r})):",
+        "    load_subconfig(_path)",
     ]
     return state.write_private("hub/jupyterhub_config.py", "\n".join(lines) + "\n")
 

@@ -50,6 +50,12 @@ def component(state, ports):
         ],
         "users": demo_users(state),
     }
+    # <state-dir>/oidc/overrides.json can make the demo provider behave like another
+    # one, e.g. ProConnect: {"acr_values": ["eidas1"], "id_token_ttl": 60,
+    # "hub_client": {"userinfo_signed_response_alg": "RS256"}}
+    overrides = dict(state.read_json("oidc/overrides.json", {}))
+    config["clients"][0].update(overrides.pop("hub_client", {}))
+    config.update(overrides)
     config_path = state.write_json("oidc/provider.json", config)
     discovery = f"{issuer}/.well-known/openid-configuration"
     return Component(

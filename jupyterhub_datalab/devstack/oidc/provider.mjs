@@ -104,7 +104,8 @@ const users = new Map(config.users.map((u) => [u.username, u]));
 const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
 
 function claimsOf(user) {
-  return {
+  // `claims` in a user's config overrides the defaults; null removes a claim
+  const claims = {
     sub: user.username,
     preferred_username: user.username,
     name: user.name,
@@ -113,7 +114,10 @@ function claimsOf(user) {
     email: user.email,
     email_verified: true,
     groups: user.groups || [],
+    ...(user.claims || {}),
   };
+  for (const [k, v] of Object.entries(claims)) if (v === null) delete claims[k];
+  return claims;
 }
 
 const provider = new Provider(config.issuer, {
@@ -125,7 +129,10 @@ const provider = new Provider(config.issuer, {
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: c.token_endpoint_auth_method || 'client_secret_post',
+    // ProConnect answers userinfo as a signed JWT: set "RS256" to do the same
+    ...(c.userinfo_signed_response_alg ? { userinfo_signed_response_alg: c.userinfo_signed_response_alg } : {}),
   })),
+  ...(config.acr_values ? { acrValues: config.acr_values } : {}),
   jwks: signingKeys(config.keys_file),
   cookies: { keys: persistent(config.cookie_keys_file, () => [randomBytes(32).toString('hex')]) },
   scopes: SCOPES,
@@ -167,6 +174,7 @@ const provider = new Provider(config.issuer, {
   features: {
     devInteractions: { enabled: false },
     revocation: { enabled: true },
+    jwtUserinfo: { enabled: true },
     rpInitiatedLogout: {
       enabled: true,
       async logoutSource(ctx, form) {

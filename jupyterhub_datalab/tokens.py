@@ -1,0 +1,38 @@
+"""Fresh OIDC tokens of a server's owner, read from the hub.
+
+A single-user server (or a kernel in it) calls :func:`user_tokens` with its own
+``$JUPYTERHUB_API_TOKEN``; the hub refreshes the tokens first when they near
+expiry (``DatalabOAuthenticator.refresh_user``) and answers only for the
+token's owner (scope ``admin:auth_state!user``).
+"""
+
+import os
+
+import requests
+
+
+class TokensUnavailable(RuntimeError):
+    """The hub gave no tokens: not logged in through OIDC, or the login expired."""
+
+
+def user_tokens(hub_api_url=None, api_token=None, timeout=10):
+    """``{"username", "id_token", "access_token", "expires_at"}`` for the token's owner."""
+    hub_api_url = (hub_api_url or os.environ["JUPYTERHUB_API_URL"]).rstrip("/")
+    api_token = api_token or os.environ["JUPYTERHUB_API_TOKEN"]
+    r = requests.get(f"{hub_api_url}/user", timeout=timeout,
+                     headers={"Authorization": f"token {api_token}"})
+    if r.status_code in (401, 403):
+        raise TokensUnavailable("the hub refused this server's token: log in again")
+    r.raise_for_status()
+    model = r.json()
+    auth_state = model.get("auth_state") or {}
+    if not auth_state.get("access_token"):
+        raise TokensUnavailable(
+            f"no OIDC tokens for {model.get('name')}: the hub keeps none, or they expired"
+        )
+    return {
+        "username": model["name"],
+        "id_token": auth_state.get("id_token"),
+        "access_token": auth_state["access_token"],
+        "expires_at": auth_state.get("expires_at"),
+    }
