@@ -62,8 +62,8 @@ def refusal(status, message_fr, message_en):
     error = web.HTTPError(status, message_en)
     error.jupyterhub_message = f"{message_fr} / {message_en}"
     error.jupyterhub_html_message = (
-        f'<p lang="fr" class="datalab-refusal">{xhtml_escape(message_fr)}</p>'
-        f'<p lang="en" class="datalab-refusal">{xhtml_escape(message_en)}</p>'
+        f'<span lang="fr" class="datalab-refusal">{xhtml_escape(message_fr)}</span><br>'
+        f'<span lang="en" class="datalab-refusal">{xhtml_escape(message_en)}</span>'
     )
     return error
 

@@ -19,10 +19,14 @@ def user_tokens(hub_api_url=None, api_token=None, timeout=10):
     """``{"username", "id_token", "access_token", "expires_at"}`` for the token's owner."""
     hub_api_url = (hub_api_url or os.environ["JUPYTERHUB_API_URL"]).rstrip("/")
     api_token = api_token or os.environ["JUPYTERHUB_API_TOKEN"]
-    r = requests.get(f"{hub_api_url}/user", timeout=timeout,
-                     headers={"Authorization": f"token {api_token}"})
+    headers = {"Authorization": f"token {api_token}"}
+    # /user says who the token belongs to; only /users/{name} carries auth_state
+    r = requests.get(f"{hub_api_url}/user", timeout=timeout, headers=headers)
     if r.status_code in (401, 403):
         raise TokensUnavailable("the hub refused this server's token: log in again")
+    r.raise_for_status()
+    name = r.json()["name"]
+    r = requests.get(f"{hub_api_url}/users/{name}", timeout=timeout, headers=headers)
     r.raise_for_status()
     model = r.json()
     auth_state = model.get("auth_state") or {}

@@ -1,0 +1,261 @@
+"""DatalabOAuthenticator against a real OIDC provider process and a real hub.
+
+One `datalab up` whose demo provider behaves like ProConnect (userinfo as a signed
+JWT, acr_values, short-lived access tokens) and whose hub maps groups through
+patterns, allows only gouv.fr addresses and members of some projects.
+"""
+
+import base64
+import json
+import secrets
+import time
+import urllib.parse
+
+import jwt
+import psutil
+import pytest
+import requests
+
+from jupyterhub_datalab.names import normalize_name
+from jupyterhub_datalab.tokens import TokensUnavailable, user_tokens
+
+from .stackctl import RunningStack, free_base_port, oidc_login, parse_forms, start_server
+
+ADMIN_TOKEN = secrets.token_hex(16)
+
+
+def agent(username, groups, email=None, **claims):
+    return {"username": username, "password": f"pw-{secrets.token_hex(4)}",
+            "email": email or f"{username.strip('*?').lower() or 'x'}@agents.gouv.fr",
+            "name": f"{username} Agent", "given_name": username, "family_name": "Agent",
+            "groups": groups, **({"claims": claims} if claims else {})}
+
+
+USERS = [
+    agent("ALICE", ["datalab-stats", "datalab-old-archive", "unrelated", "/datalab-geo"]),
+    agent("*", ["datalab-stats"]),
+    agent("b?b", ["datalab-stats"]),
+    agent("dora", ["datalab-admins"]),
+    agent("carol", []),
+    agent("eve", ["datalab-stats"], email="eve@example.com"),
+    agent("jd", ["datalab-stats"], email="jean.dupont@interieur.gouv.fr", preferred_username=None),
+]
+
+HUB_CONFIG = f"""
+c.DatalabOAuthenticator.allow_all = False
+c.DatalabOAuthenticator.allowed_groups = {{"stats", "admins"}}
+c.DatalabOAuthenticator.admin_groups = {{"admins"}}
+c.DatalabOAuthenticator.allowed_email_domains = ["gouv.fr"]
+c.DatalabOAuthenticator.included_group_pattern = "datalab-.*"
+c.DatalabOAuthenticator.excluded_group_pattern = ".*-archive"
+c.DatalabOAuthenticator.transform_group_pattern = "datalab-(.*)"
+c.DatalabOAuthenticator.transform_group_replacement = r"\\1"
+c.DatalabOAuthenticator.acr_values = ["eidas1"]
+c.DatalabOAuthenticator.token_refresh_margin = 300
+c.DatalabOAuthenticator.auth_refresh_age = 2
+c.JupyterHub.services = [{{"name": "test-admin", "api_token": "{ADMIN_TOKEN}"}}]
+c.JupyterHub.load_roles.append({{"name": "test-admin", "services": ["test-admin"],
+    "scopes": ["admin:users", "admin:auth_state", "list:users", "admin:groups", "admin:servers"]}})
+"""
+
+# access tokens live 120 s, inside the 300 s refresh margin: every check refreshes them
+PROVIDER_OVERRIDES = {"acr_values": ["eidas1"], "access_token_ttl": 120,
+                      "hub_client": {"userinfo_signed_response_alg": "RS256"}}
+
+
+@pytest.fixture(scope="module")
+def auth_stack(tmp_path_factory):
+    state = tmp_path_factory.mktemp("auth") / "state"
+    (state / "oidc").mkdir(parents=True)
+    (state / "hub/config.d").mkdir(parents=True)
+    (state / "oidc/users.json").write_text(json.dumps(USERS))
+    (state / "oidc/overrides.json").write_text(json.dumps(PROVIDER_OVERRIDES))
+    (state / "hub/config.d/auth.py").write_text(HUB_CONFIG)
+    running = RunningStack(state, free_base_port()).start()
+    yield running
+    running.stop()
+    assert running.proc.returncode == 0
+
+
+def admin_api(stack, path, method="GET"):
+    r = requests.request(method, f"{stack.hub_url}/hub/api/{path}", timeout=30,
+                         headers={"Authorization": f"token {ADMIN_TOKEN}"})
+    return r
+
+
+def user_model(stack, name):
+    r = admin_api(stack, f"users/{name}")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def page_text(response):
+    """The page as a browser reads it (the hub's pages declare utf-8 in a meta tag)."""
+    return response.content.decode("utf-8")
+
+
+def login(stack, username):
+    return oidc_login(stack.hub_url, username, stack.password(username))
+
+
+def test_full_login_maps_name_and_groups_through_the_patterns(auth_stack):
+    session = login(auth_stack, "ALICE")
+    assert session.last_response.status_code == 200, session.last_response.text[:300]
+    name = normalize_name("ALICE")
+    assert name != "alice" and name.startswith("alice--")
+    model = user_model(auth_stack, name)
+    # datalab-stats -> stats, /datalab-geo -> geo; archive excluded, unrelated not included
+    assert set(model["groups"]) == {"stats", "geo"}
+    assert model["admin"] is False
+    claims = model["auth_state"]["oauth_user"]
+    assert claims["preferred_username"] == "ALICE"
+
+
+@pytest.mark.parametrize("raw", ["*", "b?b"])
+def test_wildcard_usernames_become_plain_names(auth_stack, raw):
+    session = login(auth_stack, raw)
+    assert session.last_response.status_code == 200
+    name = normalize_name(raw)
+    assert set(name) <= set("abcdefghijklmnopqrstuvwxyz0123456789-") and "--" in name
+    assert user_model(auth_stack, name)["groups"] == ["stats"]
+    assert admin_api(auth_stack, "users/bob").status_code == 404  # b?b did not become bob
+
+
+def test_username_falls_back_to_the_email_local_part(auth_stack):
+    session = login(auth_stack, "jd")
+    assert session.last_response.status_code == 200
+    assert user_model(auth_stack, normalize_name("jean.dupont"))["groups"] == ["stats"]
+
+
+def test_admin_group_makes_admins(auth_stack):
+    assert login(auth_stack, "dora").last_response.status_code == 200
+    model = user_model(auth_stack, "dora")
+    assert model["admin"] is True and model["groups"] == ["admins"]
+
+
+def test_refused_domain_shows_why_in_both_languages(auth_stack):
+    r = login(auth_stack, "eve").last_response
+    assert r.status_code == 403
+    text = page_text(r)
+    assert "gouv.fr" in text and "réservé" in text and "only open to" in text
+    assert "example.com" in text
+    assert admin_api(auth_stack, "users/eve").status_code == 404
+
+
+def test_refused_group_shows_why_in_both_languages(auth_stack):
+    r = login(auth_stack, "carol").last_response
+    assert r.status_code == 403
+    text = page_text(r)
+    assert "admins, stats" in text and "administrateur" in text and "administrator" in text
+    assert "Traceback" not in text
+
+
+def test_a_replayed_callback_is_refused_with_words(auth_stack):
+    """Replaying the provider's redirect (same code, same state) logs nobody in."""
+    session = requests.Session()
+    r = session.get(f"{auth_stack.hub_url}/hub/oauth_login", timeout=30)
+    form = next(f for f in parse_forms(r.text) if "password" in f["inputs"])
+    r = session.post(urllib.parse.urljoin(r.url, form["action"]), allow_redirects=False,
+                     data={"username": "dora", "password": auth_stack.password("dora")})
+    while "/hub/oauth_callback" not in r.headers.get("Location", ""):
+        r = session.get(urllib.parse.urljoin(r.url, r.headers["Location"]), allow_redirects=False)
+    callback = urllib.parse.urljoin(r.url, r.headers["Location"])
+    first = session.get(callback, timeout=30)
+    assert first.status_code == 200
+    # an attacker holding the URL but not the browser's cookies
+    thief = requests.Session()
+    replay = thief.get(callback, timeout=30)
+    assert replay.status_code in (400, 403), replay.status_code
+    assert "Traceback" not in replay.text
+    assert not any(c.name.startswith("jupyterhub-hub-login") for c in thief.cookies)
+
+
+def test_userinfo_is_a_signed_jwt_and_acr_was_requested(auth_stack):
+    session = login(auth_stack, "dora")
+    tokens = user_model(auth_stack, "dora")["auth_state"]
+    discovery = requests.get(auth_stack.endpoints["oidc_issuer"] + "/.well-known/openid-configuration").json()
+    r = requests.get(discovery["userinfo_endpoint"],
+                     headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert r.headers["Content-Type"].startswith("application/jwt")
+    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    assert len(claims["nonce"]) >= 32
+    assert "eidas1" in discovery["acr_values_supported"]
+    assert session.last_response.status_code == 200
+
+
+def _singleuser_env(username):
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if any("jupyterhub-singleuser" in a for a in proc.info["cmdline"] or []):
+                env = proc.environ()
+                if env.get("JUPYTERHUB_USER") == username:
+                    return env
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    raise AssertionError(f"no running server for {username}")
+
+
+def test_tokens_are_refreshed_before_spawn_and_servers_read_only_their_own(auth_stack):
+    name = normalize_name("ALICE")
+    session = login(auth_stack, "ALICE")
+    start_server(session, auth_stack.hub_url, name)  # the login itself starts the server
+    assert admin_api(auth_stack, f"users/{name}/server", "DELETE").status_code in (202, 204)
+    deadline = time.monotonic() + 60
+    while user_model(auth_stack, name)["servers"] and time.monotonic() < deadline:
+        time.sleep(0.3)
+    before = user_model(auth_stack, name)["auth_state"]["access_token"]
+    start_server(session, auth_stack.hub_url, name)
+    after = user_model(auth_stack, name)["auth_state"]["access_token"]
+    assert after != before, "the access token near expiry was not refreshed before the spawn"
+
+    env = _singleuser_env(name)
+    tokens = user_tokens(env["JUPYTERHUB_API_URL"], env["JUPYTERHUB_API_TOKEN"])
+    assert tokens["username"] == name and tokens["access_token"]
+    assert jwt.decode(tokens["id_token"], options={"verify_signature": False})["preferred_username"] == "ALICE"
+    assert "refresh_token" not in tokens
+    for other in ("dora", normalize_name("*")):
+        r = requests.get(f"{env['JUPYTERHUB_API_URL']}/users/{other}", timeout=10,
+                         headers={"Authorization": f"token {env['JUPYTERHUB_API_TOKEN']}"})
+        assert r.status_code in (403, 404) and "auth_state" not in r.text
+    with pytest.raises(TokensUnavailable):
+        user_tokens(env["JUPYTERHUB_API_URL"], "not-a-token")
+
+
+def test_a_revoked_refresh_token_sends_the_person_back_to_login(auth_stack):
+    session = login(auth_stack, "b?b")
+    name = normalize_name("b?b")
+    refresh_token = user_model(auth_stack, name)["auth_state"]["refresh_token"]
+    discovery = requests.get(auth_stack.endpoints["oidc_issuer"] + "/.well-known/openid-configuration").json()
+    secret = (auth_stack.state_dir / "oidc/hub-client-secret").read_text().strip()
+    revoked = requests.post(discovery["revocation_endpoint"], data={
+        "token": refresh_token, "token_type_hint": "refresh_token",
+        "client_id": "jupyterhub", "client_secret": secret})
+    assert revoked.status_code == 200
+    time.sleep(2.5)  # past auth_refresh_age: the hub checks the tokens at the next request
+    home = session.get(f"{auth_stack.hub_url}/hub/home", timeout=30)
+    assert "/hub/login" in home.url, (home.status_code, home.url)
+    # new servers need a new login (a running server keeps its own session until it expires)
+    spawn = session.get(f"{auth_stack.hub_url}/hub/spawn/{name}/second", timeout=30)
+    assert "/hub/login" in spawn.url
+
+
+def test_logout_ends_the_session_at_the_provider(auth_stack):
+    session = login(auth_stack, "dora")
+    id_token = user_model(auth_stack, "dora")["auth_state"]["id_token"]
+    r = session.get(f"{auth_stack.hub_url}/hub/logout", allow_redirects=False, timeout=30)
+    assert r.status_code == 302
+    location = r.headers["Location"]
+    discovery = requests.get(auth_stack.endpoints["oidc_issuer"] + "/.well-known/openid-configuration").json()
+    assert location.startswith(discovery["end_session_endpoint"])
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+    assert query["id_token_hint"] == id_token
+    assert query["post_logout_redirect_uri"] == f"{auth_stack.hub_url}/hub/login"
+    page = session.get(location, timeout=30)
+    assert page.status_code == 200
+    form = next(f for f in parse_forms(page.text) if "xsrf" in f["inputs"])
+    done = session.post(urllib.parse.urljoin(page.url, form["action"]),
+                        data={**form["inputs"], "logout": "yes"}, timeout=30)
+    assert done.url.startswith(f"{auth_stack.hub_url}/hub/login")
+    # logged out at the provider too: a new login asks for the password again
+    again = session.get(f"{auth_stack.hub_url}/hub/oauth_login", timeout=30)
+    assert any("password" in f["inputs"] for f in parse_forms(again.text))
