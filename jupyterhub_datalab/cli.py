@@ -60,10 +60,17 @@ def cmd_up(args):
     return 0
 
 
-def cmd_status(args):
-    endpoints = read_status(args.state_dir)
+def _running(state_dir):
+    """The running stack's endpoints, or None after saying there is none."""
+    endpoints = read_status(state_dir)
     if endpoints is None:
-        print(f"datalab: no datalab is running with state dir {args.state_dir}", file=sys.stderr)
+        print(f"datalab: no datalab is running with state dir {state_dir}", file=sys.stderr)
+    return endpoints
+
+
+def cmd_status(args):
+    endpoints = _running(args.state_dir)
+    if endpoints is None:
         return 3
     if args.json:
         print(json.dumps(endpoints, indent=2))
@@ -73,9 +80,8 @@ def cmd_status(args):
 
 
 def cmd_down(args):
-    endpoints = read_status(args.state_dir)
+    endpoints = _running(args.state_dir)
     if endpoints is None:
-        print(f"datalab: no datalab is running with state dir {args.state_dir}", file=sys.stderr)
         return 3
     pid = endpoints["pid"]
     os.kill(pid, signal.SIGTERM)

@@ -1,5 +1,7 @@
 import pytest
 
+from .browser import chromium  # noqa: F401  (headless Chromium fixture)
+from .oidcctl import provider  # noqa: F401  (a standalone OIDC provider fixture)
 from .stackctl import RunningStack, alive, free_base_port
 
 

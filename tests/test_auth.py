@@ -5,7 +5,6 @@ JWT, acr_values, short-lived access tokens) and whose hub maps groups through
 patterns, allows only gouv.fr addresses and members of some projects.
 """
 
-import base64
 import json
 import secrets
 import time

@@ -10,11 +10,11 @@ from tornado.web import HTTPError
 
 from jupyterhub_datalab.auth import DatalabOAuthenticator, DiscoveryError, fetch_discovery
 
-from .oidcctl import REDIRECT, code_flow, provider  # noqa: F401
+from .oidcctl import REDIRECT, code_flow
 
 
 @pytest.fixture
-def issued(provider):  # noqa: F811
+def issued(provider):
     config, _, start, _ = provider
     config["clients"].append({"client_id": "other-app", "client_secret": "0ther",
                               "redirect_uris": [REDIRECT]})

@@ -138,15 +138,20 @@ class Component:
                 self.proc.kill()
                 self.proc.wait(5)
         # what the component left behind (e.g. a server the hub did not stop)
-        alive = [p for p in children if p.is_running()]
-        for p in alive:
-            try:
-                p.terminate()
-            except psutil.NoSuchProcess:
-                pass
-        _, alive = psutil.wait_procs(alive, timeout=5)
-        for p in alive:
-            try:
-                p.kill()
-            except psutil.NoSuchProcess:
-                pass
+        terminate_all(children, timeout=5)
+
+
+def terminate_all(procs, timeout=10):
+    """SIGTERM the psutil processes, then SIGKILL those still running after ``timeout``."""
+    alive = [p for p in procs if p.is_running()]
+    for p in alive:
+        try:
+            p.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(alive, timeout=timeout)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass

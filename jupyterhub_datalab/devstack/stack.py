@@ -6,7 +6,7 @@ import time
 import psutil
 
 from . import hub, oidc, s3, vault
-from .errors import StackError
+from .process import terminate_all
 from .ports import PortPlan
 from .state import StateDir
 
@@ -114,15 +114,7 @@ class Stack:
             except psutil.NoSuchProcess:
                 continue
             self.echo(f"  ..  stopping {record['name']} (pid {p.pid}) left by a previous run")
-            procs = [p, *p.children(recursive=True)]
-            for q in procs:
-                try:
-                    q.terminate()
-                except psutil.NoSuchProcess:
-                    pass
-            _, alive = psutil.wait_procs(procs, timeout=10)
-            for q in alive:
-                q.kill()
+            terminate_all([p, *p.children(recursive=True)])
         (self.state / PIDS).unlink(missing_ok=True)
 
     def _write_endpoints(self):

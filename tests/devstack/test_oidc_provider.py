@@ -2,22 +2,18 @@
 
 import base64
 import hashlib
-import json
 import secrets
-import signal
 import subprocess
-import time
-import urllib.parse
 from pathlib import Path
 
 import jwt
-import pytest
 import requests
 
 from jupyterhub_datalab.devstack.oidc import BUNDLE
 from jupyterhub_datalab.devstack.ports import port_is_free
 
-from ..oidcctl import REDIRECT, authorize, provider  # noqa: F401
+from ..oidcctl import REDIRECT, authorize
+
 
 def test_code_flow_gives_signed_tokens_with_kid_and_groups(provider):
     config, _, start, stop = provider

@@ -2,10 +2,10 @@
 
 import pytest
 
-from ..browser import ChromiumMissing, chromium, find_chromium, screenshot  # noqa: F401
+from ..browser import ChromiumMissing, find_chromium, screenshot
 
 
-def test_login_by_clicking_and_open_the_datalab_sidebar(stack, chromium):  # noqa: F811
+def test_login_by_clicking_and_open_the_datalab_sidebar(stack, chromium):
     context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
     page = context.new_page()
     try:
