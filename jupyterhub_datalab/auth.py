@@ -29,6 +29,7 @@ from tornado.escape import xhtml_escape
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from traitlets import Bool, Integer, List, Unicode, default, validate
 
+from .identity import IdentityIssuer
 from .names import normalize_name
 
 NONCE_COOKIE = "datalab-oidc-nonce"
@@ -99,6 +100,18 @@ class DatalabLogoutHandler(OAuthLogoutHandler):
             self.redirect(url)
             return
         return await super().render_logout_page()
+
+
+class PublicJSONHandler(web.RequestHandler):
+    """Serves a public JSON document (the identity issuer's JWKS and discovery)."""
+
+    def initialize(self, document):
+        self.document = document
+
+    def get(self):
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "max-age=300")
+        self.finish(json.dumps(self.document()))
 
 
 class DatalabOAuthenticator(GenericOAuthenticator):
@@ -222,6 +235,49 @@ class DatalabOAuthenticator(GenericOAuthenticator):
     id_token_leeway = Integer(
         30, config=True, help="Clock skew, in seconds, tolerated when checking token times."
     )
+
+    identity_issuer_url = Unicode(
+        config=True,
+        help="""Issuer URL of the datalab identity tokens (see
+        :mod:`jupyterhub_datalab.identity`), which S3 STS and Vault trust instead of
+        the provider's tokens. Must be reachable by them; the hub serves
+        ``{url}/jwks`` and ``{url}/.well-known/openid-configuration``.
+        Default: the hub's URL from ``oauth_callback_url`` + ``/hub/datalab``.""",
+    )
+
+    @default("identity_issuer_url")
+    def _identity_issuer_url_default(self):
+        return self.oauth_callback_url.rsplit("/oauth_callback", 1)[0] + "/datalab"
+
+    identity_key_file = Unicode(
+        "datalab-identity-key.pem",
+        config=True,
+        help="""The RSA private key (PEM, created with mode 0600 if missing) that signs
+        datalab identity tokens. Keep it across restarts and share it between hub
+        replicas (a Kubernetes Secret).""",
+    )
+
+    identity_token_lifetime = Integer(
+        3600,
+        config=True,
+        help="""Longest life of a datalab identity token, in seconds; never beyond the
+        provider's access token. Renewed with it.""",
+    )
+
+    _identity = None
+
+    @property
+    def identity(self):
+        if self._identity is None:
+            self._identity = IdentityIssuer(self.identity_issuer_url, self.identity_key_file)
+        return self._identity
+
+    def get_handlers(self, app):
+        return super().get_handlers(app) + [
+            (r"/datalab/jwks", PublicJSONHandler, {"document": self.identity.jwks}),
+            (r"/datalab/.well-known/openid-configuration", PublicJSONHandler,
+             {"document": self.identity.discovery}),
+        ]
 
     # -- discovery -------------------------------------------------------
 
@@ -364,6 +420,21 @@ class DatalabOAuthenticator(GenericOAuthenticator):
         auth_state["expires_at"] = token_info.get("expires_at")
         auth_state["token_response"].pop("id_token_claims", None)
         return auth_state
+
+    async def update_auth_model(self, auth_model):
+        """Sign the datalab identity token once name and projects are settled."""
+        auth_model = await super().update_auth_model(auth_model)
+        auth_state = auth_model["auth_state"]
+        groups = await self.get_user_groups(auth_state) if self.manage_groups else set()
+        expires_at = min(auth_state.get("expires_at") or 0,
+                         time.time() + self.identity_token_lifetime)
+        if expires_at <= time.time():
+            expires_at = time.time() + self.identity_token_lifetime
+        auth_state["expires_at"] = expires_at
+        user_info = auth_state.get(self.user_auth_state_key) or {}
+        auth_state["identity_token"] = self.identity.issue(
+            auth_model["name"], groups, expires_at, email=user_info.get("email"))
+        return auth_model
 
     def expires_soon(self, auth_state):
         expires_at = (auth_state or {}).get("expires_at") or 0

@@ -16,7 +16,10 @@ class TokensUnavailable(RuntimeError):
 
 
 def user_tokens(hub_api_url=None, api_token=None, timeout=10):
-    """``{"username", "id_token", "access_token", "expires_at"}`` for the token's owner."""
+    """``{"username", "identity_token", "id_token", "access_token", "expires_at"}``.
+
+    ``identity_token`` is what S3 STS and Vault accept (:mod:`jupyterhub_datalab.identity`).
+    """
     hub_api_url = (hub_api_url or os.environ["JUPYTERHUB_API_URL"]).rstrip("/")
     api_token = api_token or os.environ["JUPYTERHUB_API_TOKEN"]
     headers = {"Authorization": f"token {api_token}"}
@@ -36,6 +39,7 @@ def user_tokens(hub_api_url=None, api_token=None, timeout=10):
         )
     return {
         "username": model["name"],
+        "identity_token": auth_state.get("identity_token"),
         "id_token": auth_state.get("id_token"),
         "access_token": auth_state["access_token"],
         "expires_at": auth_state.get("expires_at"),

@@ -258,3 +258,75 @@ def test_logout_ends_the_session_at_the_provider(auth_stack):
     # logged out at the provider too: a new login asks for the password again
     again = session.get(f"{auth_stack.hub_url}/hub/oauth_login", timeout=30)
     assert any("password" in f["inputs"] for f in parse_forms(again.text))
+
+
+def _s3_admin(stack):
+    import boto3
+
+    creds = json.loads((stack.state_dir / "s3/admin.json").read_text())
+    return boto3.client("s3", endpoint_url=stack.endpoints["s3_endpoint"], region_name="us-east-1",
+                        aws_access_key_id=creds["access_key"], aws_secret_access_key=creds["secret_key"])
+
+
+def _s3_as(stack, identity_token):
+    import boto3
+
+    from jupyterhub_datalab.credentials import s3_credentials
+
+    env = s3_credentials(identity_token, stack.endpoints["s3_endpoint"], stack.endpoints["s3_role_arn"])
+    return boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                        aws_session_token=env["AWS_SESSION_TOKEN"])
+
+
+@pytest.mark.parametrize("raw", ["*", "b?b", "ALICE"])
+def test_hostile_usernames_never_widen_s3_access(auth_stack, raw):
+    """Against the real SeaweedFS: each user reaches only user-<their normalised name>."""
+    from botocore.exceptions import ClientError
+
+    admin = _s3_admin(auth_stack)
+    everyone = ["dora", normalize_name("*"), normalize_name("b?b"), normalize_name("ALICE")]
+    for name in everyone:
+        bucket = f"user-{name}"
+        try:
+            admin.create_bucket(Bucket=bucket)
+        except ClientError:
+            pass
+        admin.put_object(Bucket=bucket, Key="private.txt", Body=f"only for {name}".encode())
+    assert login(auth_stack, raw).last_response.status_code == 200
+    me = normalize_name(raw)
+    identity = user_model(auth_stack, me)["auth_state"]["identity_token"]
+    claims = jwt.decode(identity, options={"verify_signature": False})
+    assert claims["preferred_username"] == me and claims["iss"].endswith("/hub/datalab")
+    s3 = _s3_as(auth_stack, identity)
+    assert s3.get_object(Bucket=f"user-{me}", Key="private.txt")["Body"].read() == f"only for {me}".encode()
+    s3.put_object(Bucket=f"user-{me}", Key="mine.txt", Body=b"ok")
+    for other in everyone:
+        if other == me:
+            continue
+        for attempt in (lambda: s3.get_object(Bucket=f"user-{other}", Key="private.txt"),
+                        lambda: s3.list_objects_v2(Bucket=f"user-{other}"),
+                        lambda: s3.put_object(Bucket=f"user-{other}", Key="x", Body=b"x"),
+                        lambda: s3.delete_object(Bucket=f"user-{other}", Key="private.txt")):
+            with pytest.raises(ClientError) as denied:
+                attempt()
+            assert denied.value.response["Error"]["Code"] in ("AccessDenied", "403")
+    assert admin.get_object(Bucket="user-dora", Key="private.txt")["Body"].read() == b"only for dora"
+
+
+def test_s3_trusts_only_the_hub_not_the_providers_tokens(auth_stack):
+    """A provider ID token (raw username '*') is refused by STS; forged identities too."""
+    from jupyterhub_datalab.credentials import CredentialsError
+
+    login(auth_stack, "*")
+    state = user_model(auth_stack, normalize_name("*"))["auth_state"]
+    with pytest.raises(CredentialsError, match="refused"):
+        _s3_as(auth_stack, state["id_token"])
+    claims = jwt.decode(state["identity_token"], options={"verify_signature": False})
+    claims["preferred_username"] = "dora"
+    forged = jwt.encode(claims, "not-the-hub-key-" + "x" * 32, algorithm="HS256")
+    with pytest.raises(CredentialsError, match="refused"):
+        _s3_as(auth_stack, forged)
+    jwks = requests.get(claims["iss"] + "/jwks", timeout=10).json()
+    assert len(jwks["keys"]) == 1 and "d" not in jwks["keys"][0]

@@ -62,6 +62,7 @@ def write_config(state, ports):
         f"c.DatalabOAuthenticator.client_id = {HUB_CLIENT_ID!r}",
         f"c.DatalabOAuthenticator.oauth_callback_url = {hub + '/hub/oauth_callback'!r}",
         "c.DatalabOAuthenticator.allow_all = True",
+        f"c.DatalabOAuthenticator.identity_key_file = {str(state / 'hub/identity-key.pem')!r}",
         f"c.DatalabLocalSpawner.home_dir_template = {str(state / 'users') + '/{username}'!r}",
         f"c.Spawner.cmd = [{_venv_script('jupyterhub-singleuser', 'pip install jupyterhub')!r}]",
         "c.Spawner.start_timeout = 120",

@@ -10,6 +10,52 @@ from .errors import StackError
 from .process import Component, http_status
 
 REGION = "us-east-1"
+USER_ROLE_ARN = "arn:aws:iam::role/DatalabUser"
+
+
+def iam_config(state, ports):
+    """STS trusting only the hub's datalab identity tokens, and the users' policies.
+
+    Policies see ``preferred_username`` from a datalab identity token: always a
+    normalised name (``[a-z0-9-]``), so no claim can widen a resource pattern.
+    """
+    import base64
+
+    signing_key = state.secret("s3/sts-signing-key", nbytes=32)
+    issuer = ports.url("proxy") + "/hub/datalab"
+    personal = "arn:aws:s3:::user-${jwt:preferred_username}"
+    return {
+        "sts": {
+            "tokenDuration": "1h",
+            "maxSessionLength": "12h",
+            "issuer": "datalab-s3-sts",
+            "signingKey": base64.b64encode(bytes.fromhex(signing_key)).decode(),
+        },
+        "providers": [{
+            "name": "datalab",
+            "type": "oidc",
+            "enabled": True,
+            "config": {"issuer": issuer, "clientId": "datalab", "jwksUri": f"{issuer}/jwks"},
+        }],
+        "policy": {"defaultEffect": "Deny"},
+        "roles": [{
+            "roleName": "DatalabUser",
+            "roleArn": USER_ROLE_ARN,
+            "trustPolicy": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Federated": "datalab"},
+                "Action": ["sts:AssumeRoleWithWebIdentity"],
+            }]},
+            "attachedPolicies": ["DatalabPersonalSpace"],
+        }],
+        "policies": [{
+            "name": "DatalabPersonalSpace",
+            "document": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["s3:*"], "Resource": [personal, personal + "/*"]},
+                {"Effect": "Allow", "Action": ["sts:ValidateSession"], "Resource": ["*"]},
+            ]},
+        }],
+    }
 
 
 def _weed():
@@ -60,6 +106,7 @@ def component(state, ports):
         ]
     }
     config_path = state.write_private("s3/s3.json", json.dumps(identities, indent=2))
+    iam_path = state.write_private("s3/iam.json", json.dumps(iam_config(state, ports), indent=2))
     data = state / "s3/data"
     data.mkdir(exist_ok=True)
     p = ports
@@ -74,6 +121,7 @@ def component(state, ports):
         f"-admin.port={p['weed_admin']}",
         "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
         f"-s3.config={config_path}",
+        f"-s3.iam.config={iam_path}",
         f"-filer.localSocket={_socket_path(state, 'filer')}",
         f"-s3.localSocket={_socket_path(state, 's3')}",
     ]

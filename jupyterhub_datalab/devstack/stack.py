@@ -124,6 +124,7 @@ class Stack:
             "oidc_issuer": self.ports.url("oidc"),
             "s3_endpoint": self.ports.url("s3"),
             "s3_region": s3.REGION,
+            "s3_role_arn": s3.USER_ROLE_ARN,
             "vault_addr": self.ports.url("vault"),
             "vault_kv_mount": vault.KV_MOUNT,
             "demo_logins": [

@@ -1,0 +1,47 @@
+"""The credential exchange: a datalab identity token in, backend credentials out.
+
+One place for it, used at spawn time and for renewal: S3 through STS
+``AssumeRoleWithWebIdentity`` (SeaweedFS here; MinIO and AWS speak the same API).
+"""
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+
+class CredentialsError(RuntimeError):
+    """Credentials could not be obtained; the message says why, in words."""
+
+
+def s3_credentials(identity_token, endpoint, role_arn, region="us-east-1",
+                   session_name="datalab", duration=None):
+    """Temporary S3 credentials for the identity token's user, as standard variables."""
+    sts = boto3.client(
+        "sts", endpoint_url=endpoint, region_name=region,
+        # STS with a web identity is not signed; botocore still wants some credentials
+        aws_access_key_id="anonymous", aws_secret_access_key="anonymous",
+        config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=15),
+    )
+    params = {"RoleArn": role_arn, "RoleSessionName": session_name,
+              "WebIdentityToken": identity_token}
+    if duration:
+        params["DurationSeconds"] = int(duration)
+    try:
+        answer = sts.assume_role_with_web_identity(**params)
+    except ClientError as e:
+        code = e.response.get("Error", {}).get("Code", "")
+        raise CredentialsError(
+            f"S3 refused the identity token ({code}): log in again, or ask an administrator "
+            "to check the S3 STS configuration"
+        ) from None
+    except BotoCoreError as e:
+        raise CredentialsError(f"S3 at {endpoint} cannot be reached: {e}") from None
+    c = answer["Credentials"]
+    return {
+        "AWS_ACCESS_KEY_ID": c["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": c["SessionToken"],
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ENDPOINT_URL": endpoint,
+        "expires_at": c["Expiration"].timestamp(),
+    }
