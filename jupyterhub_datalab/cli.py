@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 
 from .devstack import Stack, StackError
 from .devstack.stack import read_status
@@ -53,6 +54,17 @@ def cmd_up(args):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.down()
         return e.exit_code
+    except Exception as e:  # a bug: one line for the person, the traceback in a file
+        report = stack.state / "logs/datalab-error.log"
+        try:
+            report.write_text(traceback.format_exc())
+        except OSError:
+            report = "(could not be written)"
+        print(f"datalab: internal error: {type(e).__name__}: {e}; details in {report}; "
+              "please report it", file=sys.stderr, flush=True)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stack.down()
+        return 1
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     stack.down()

@@ -45,3 +45,29 @@ def s3_credentials(identity_token, endpoint, role_arn, region="us-east-1",
         "AWS_ENDPOINT_URL": endpoint,
         "expires_at": c["Expiration"].timestamp(),
     }
+
+
+def vault_login(identity_token, addr, role="datalab-user", mount="jwt", timeout=15):
+    """A short-lived Vault token for the identity token's user (JWT auth method)."""
+    import time
+
+    import requests
+
+    try:
+        r = requests.post(f"{addr}/v1/auth/{mount}/login", timeout=timeout,
+                          json={"role": role, "jwt": identity_token})
+    except requests.RequestException as e:
+        raise CredentialsError(f"Vault at {addr} cannot be reached: {e}") from None
+    if r.status_code == 503:
+        raise CredentialsError(f"Vault at {addr} is sealed: ask an administrator to unseal it")
+    if r.status_code >= 400:
+        raise CredentialsError(
+            f"Vault refused the identity token (HTTP {r.status_code}): log in again, or ask an "
+            "administrator to check Vault's JWT auth configuration"
+        )
+    auth = r.json()["auth"]
+    return {
+        "VAULT_ADDR": addr,
+        "VAULT_TOKEN": auth["client_token"],
+        "expires_at": time.time() + auth["lease_duration"],
+    }

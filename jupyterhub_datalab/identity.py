@@ -47,6 +47,12 @@ def load_or_create_key(path):
     return key
 
 
+def public_pem(key):
+    """The PEM of a private key's public half (what Vault's JWT auth is given)."""
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
 class IdentityIssuer:
     """Signs datalab identity tokens and publishes the matching JWKS."""
 

@@ -330,3 +330,48 @@ def test_s3_trusts_only_the_hub_not_the_providers_tokens(auth_stack):
         _s3_as(auth_stack, forged)
     jwks = requests.get(claims["iss"] + "/jwks", timeout=10).json()
     assert len(jwks["keys"]) == 1 and "d" not in jwks["keys"][0]
+
+
+def _vault(stack, method, path, token, body=None):
+    return requests.request(method, f"{stack.endpoints['vault_addr']}/v1/{path}", json=body,
+                            headers={"X-Vault-Token": token}, timeout=10)
+
+
+@pytest.mark.parametrize("raw", ["*", "b?b", "ALICE"])
+def test_hostile_usernames_never_widen_vault_access(auth_stack, raw):
+    """Against the real OpenBao: each user reaches only secret/users/<their normalised name>/."""
+    from jupyterhub_datalab.credentials import vault_login
+
+    root = json.loads((auth_stack.state_dir / "vault/init.json").read_text())["root_token"]
+    everyone = ["dora", normalize_name("*"), normalize_name("b?b"), normalize_name("ALICE")]
+    for name in everyone:
+        r = _vault(auth_stack, "POST", f"secret/data/users/{name}/db", root, {"data": {"password": f"pw-of-{name}"}})
+        assert r.status_code == 200, r.text
+    assert login(auth_stack, raw).last_response.status_code == 200
+    me = normalize_name(raw)
+    identity = user_model(auth_stack, me)["auth_state"]["identity_token"]
+    token = vault_login(identity, auth_stack.endpoints["vault_addr"])["VAULT_TOKEN"]
+    mine = _vault(auth_stack, "GET", f"secret/data/users/{me}/db", token)
+    assert mine.status_code == 200 and mine.json()["data"]["data"]["password"] == f"pw-of-{me}"
+    assert _vault(auth_stack, "POST", f"secret/data/users/{me}/new", token, {"data": {"k": "v"}}).status_code == 200
+    assert _vault(auth_stack, "LIST", f"secret/metadata/users/{me}", token).status_code == 200
+    for other in everyone:
+        if other == me:
+            continue
+        assert _vault(auth_stack, "GET", f"secret/data/users/{other}/db", token).status_code == 403
+        assert _vault(auth_stack, "POST", f"secret/data/users/{other}/db", token,
+                      {"data": {"password": "owned"}}).status_code == 403
+        assert _vault(auth_stack, "DELETE", f"secret/metadata/users/{other}/db", token).status_code == 403
+    assert _vault(auth_stack, "LIST", "secret/metadata/users", token).status_code == 403
+    assert _vault(auth_stack, "GET", "secret/data/users/dora/db", root).json()["data"]["data"]["password"] == "pw-of-dora"
+
+
+def test_vault_trusts_only_the_hub_not_the_providers_tokens(auth_stack):
+    from jupyterhub_datalab.credentials import CredentialsError, vault_login
+
+    login(auth_stack, "*")
+    state = user_model(auth_stack, normalize_name("*"))["auth_state"]
+    with pytest.raises(CredentialsError, match="refused"):
+        vault_login(state["id_token"], auth_stack.endpoints["vault_addr"])
+    with pytest.raises(CredentialsError, match="refused"):
+        vault_login(state["identity_token"] + "x", auth_stack.endpoints["vault_addr"])

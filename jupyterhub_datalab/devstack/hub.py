@@ -18,6 +18,14 @@ def _venv_script(name, hint):
     return found
 
 
+IDENTITY_KEY = "hub/identity-key.pem"
+
+
+def identity_issuer(ports):
+    """Where the hub serves the datalab identity issuer (JWKS, discovery)."""
+    return ports.url("proxy") + "/hub/datalab"
+
+
 def proxy_component(state, ports):
     token = state.secret("hub/proxy-auth-token")
     argv = [
@@ -62,7 +70,8 @@ def write_config(state, ports):
         f"c.DatalabOAuthenticator.client_id = {HUB_CLIENT_ID!r}",
         f"c.DatalabOAuthenticator.oauth_callback_url = {hub + '/hub/oauth_callback'!r}",
         "c.DatalabOAuthenticator.allow_all = True",
-        f"c.DatalabOAuthenticator.identity_key_file = {str(state / 'hub/identity-key.pem')!r}",
+        f"c.DatalabOAuthenticator.identity_key_file = {str(state / IDENTITY_KEY)!r}",
+        f"c.DatalabOAuthenticator.identity_issuer_url = {identity_issuer(ports)!r}",
         f"c.DatalabLocalSpawner.home_dir_template = {str(state / 'users') + '/{username}'!r}",
         f"c.Spawner.cmd = [{_venv_script('jupyterhub-singleuser', 'pip install jupyterhub')!r}]",
         "c.Spawner.start_timeout = 120",

@@ -22,7 +22,9 @@ def iam_config(state, ports):
     import base64
 
     signing_key = state.secret("s3/sts-signing-key", nbytes=32)
-    issuer = ports.url("proxy") + "/hub/datalab"
+    from .hub import identity_issuer
+
+    issuer = identity_issuer(ports)
     personal = "arn:aws:s3:::user-${jwt:preferred_username}"
     return {
         "sts": {

@@ -5,6 +5,7 @@ import time
 
 import psutil
 
+from ..identity import load_or_create_key, public_pem
 from . import hub, oidc, s3, vault
 from .process import terminate_all
 from .ports import PortPlan
@@ -45,8 +46,11 @@ class Stack:
             for c in backends:
                 self._wait(c)
             s3.warm_up(self.state, self.ports)
-            vault.init_and_unseal(self.state, self.ports)
-            self.echo("  ok  openbao unsealed, KV v2 mounted at secret/")
+            root_token = vault.init_and_unseal(self.state, self.ports)
+            identity_key = load_or_create_key(self.state / hub.IDENTITY_KEY)
+            vault.configure_jwt_auth(self.state, self.ports, root_token, hub.identity_issuer(self.ports),
+                                     public_pem(identity_key))
+            self.echo("  ok  openbao unsealed, KV v2 at secret/, JWT login for datalab identities")
             for c in (hub.proxy_component(self.state, self.ports),
                       hub.hub_component(self.state, self.ports)):
                 self._start(c)

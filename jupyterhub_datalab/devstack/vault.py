@@ -104,3 +104,61 @@ def init_and_unseal(state, ports, timeout=60):
         _call(addr, "POST", f"sys/mounts/{KV_MOUNT}",
               {"type": "kv", "options": {"version": "2"}}, token=keys["root_token"])
     return keys["root_token"]
+
+
+JWT_MOUNT = "jwt"
+USER_ROLE = "datalab-user"
+
+
+def user_policy(accessor):
+    """Each user's KV v2 subtree ``secret/users/<name>/``, the name taken from the
+    identity alias (the normalised ``preferred_username`` of a datalab identity token)."""
+    me = f"{{{{identity.entity.aliases.{accessor}.name}}}}"
+    return f"""
+path "{KV_MOUNT}/data/users/{me}/*" {{
+  capabilities = ["create", "read", "update", "patch", "delete", "list"]
+}}
+path "{KV_MOUNT}/metadata/users/{me}/*" {{
+  capabilities = ["read", "list", "delete"]
+}}
+path "{KV_MOUNT}/metadata/users/{me}" {{
+  capabilities = ["list"]
+}}
+path "{KV_MOUNT}/delete/users/{me}/*" {{
+  capabilities = ["update"]
+}}
+path "{KV_MOUNT}/undelete/users/{me}/*" {{
+  capabilities = ["update"]
+}}
+path "{KV_MOUNT}/destroy/users/{me}/*" {{
+  capabilities = ["update"]
+}}
+"""
+
+
+def configure_jwt_auth(state, ports, root_token, issuer, public_key_pem):
+    """Vault logins with datalab identity tokens only (never the provider's tokens)."""
+    addr = ports.url("vault")
+    auths = _call(addr, "GET", "sys/auth", token=root_token)
+    auths = auths.get("data", auths)
+    if f"{JWT_MOUNT}/" not in auths:
+        _call(addr, "POST", f"sys/auth/{JWT_MOUNT}", {"type": "jwt"}, token=root_token)
+        auths = _call(addr, "GET", "sys/auth", token=root_token)
+        auths = auths.get("data", auths)
+    accessor = auths[f"{JWT_MOUNT}/"]["accessor"]
+    _call(addr, "POST", f"auth/{JWT_MOUNT}/config", {
+        "jwt_validation_pubkeys": [public_key_pem],
+        "bound_issuer": issuer,
+    }, token=root_token)
+    _call(addr, "PUT", f"sys/policies/acl/{USER_ROLE}", {"policy": user_policy(accessor)},
+          token=root_token)
+    _call(addr, "POST", f"auth/{JWT_MOUNT}/role/{USER_ROLE}", {
+        "role_type": "jwt",
+        "bound_audiences": ["datalab"],
+        "user_claim": "preferred_username",
+        "groups_claim": "groups",
+        "claim_mappings": {"preferred_username": "username"},
+        "token_policies": [USER_ROLE],
+        "token_ttl": "1h",
+        "token_max_ttl": "12h",
+    }, token=root_token)
