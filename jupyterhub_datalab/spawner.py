@@ -1,20 +1,123 @@
 """Spawners that start a user's JupyterLab with the datalab extensions loaded.
 
+``CredentialsMixin`` is written once for every spawner: at each start it exchanges
+the user's datalab identity token for S3 and Vault credentials and hands them to
+the server as the standard environment variables (boto3, s3fs, pandas, duckdb and
+hvac work with no configuration), plus Onyxia's names so Onyxia images work as is.
+
 ``DatalabLocalSpawner`` is the embedded default: each user's server is a local
-process whose home (and notebook directory) lives under a configurable root,
-so files survive restarts. It runs every server as the hub's OS user: S3 and
-Vault isolation come from per-user credentials, but local files are only as
-separated as one OS account allows. Use it for one-machine platforms and demos;
-use the Kubernetes spawner for multi-tenant production.
+process whose home lives under a configurable root, so files survive restarts.
+It runs every server as the hub's OS user: S3 and Vault isolation come from
+per-user credentials, but local files are only as separated as one OS account
+allows. Use it for one-machine platforms and demos; use Kubernetes for
+multi-tenant production.
 """
 
+import asyncio
 import os
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import Unicode, default
+from traitlets import HasTraits, Unicode, default
+
+from .credentials import CredentialsError, s3_credentials, vault_login
 
 
-class DatalabLocalSpawner(SimpleLocalProcessSpawner):
+class CredentialsMixin(HasTraits):
+    """Inject the user's S3 and Vault credentials into the servers they start."""
+
+    s3_endpoint = Unicode(
+        "", config=True,
+        help="S3 endpoint URL (with STS), e.g. ``https://minio.example.gouv.fr``. Empty: no S3.",
+    )
+    s3_region = Unicode("us-east-1", config=True, help="S3 region given to clients.")
+    s3_role_arn = Unicode(
+        "arn:aws:iam::role/DatalabUser", config=True,
+        help="Role assumed with the user's datalab identity token (STS AssumeRoleWithWebIdentity).",
+    )
+    s3_personal_bucket_template = Unicode(
+        "user-{username}", config=True,
+        help="The user's personal bucket; ``{username}`` is the normalised username.",
+    )
+    vault_addr = Unicode("", config=True, help="Vault/OpenBao address. Empty: no Vault.")
+    vault_role = Unicode("datalab-user", config=True, help="Vault JWT auth role.")
+    vault_jwt_mount = Unicode("jwt", config=True, help="Mount path of Vault's JWT auth method.")
+    vault_kv_mount = Unicode("secret", config=True, help="The KV v2 mount holding users' secrets.")
+    vault_user_dir_template = Unicode(
+        "users/{username}", config=True,
+        help="The user's directory in the KV mount (Onyxia's ``VAULT_TOP_DIR``).",
+    )
+
+    _credential_env = None
+
+    async def exchange_credentials(self):
+        """Fresh credentials as environment variables; a backend that fails is left out."""
+        auth_state = await self.user.get_auth_state() or {}
+        identity = auth_state.get("identity_token")
+        env = {}
+        if not identity:
+            self.log.warning("No datalab identity token for %s: no S3/Vault credentials", self.user.name)
+            return env
+        loop = asyncio.get_running_loop()
+        name = self.user.name
+        if self.s3_endpoint:
+            try:
+                creds = await loop.run_in_executor(None, lambda: s3_credentials(
+                    identity, self.s3_endpoint, self.s3_role_arn, self.s3_region, session_name=name))
+                bucket = self.s3_personal_bucket_template.format(username=name)
+                await loop.run_in_executor(None, _ensure_bucket, creds, bucket)
+                creds.pop("expires_at")
+                env.update(creds)
+                # Onyxia's images and older clients read these
+                host = self.s3_endpoint.split("://", 1)[-1]
+                env.update({"AWS_S3_ENDPOINT": host, "S3_ENDPOINT": self.s3_endpoint,
+                            "DATALAB_S3_PERSONAL": f"s3://{bucket}/"})
+            except CredentialsError as e:
+                self.log.warning("S3 credentials for %s: %s", name, e)
+        if self.vault_addr:
+            try:
+                vault = await loop.run_in_executor(None, lambda: vault_login(
+                    identity, self.vault_addr, self.vault_role, self.vault_jwt_mount))
+                vault.pop("expires_at")
+                top_dir = self.vault_user_dir_template.format(username=name)
+                env.update(vault)
+                env.update({"VAULT_MOUNT": self.vault_kv_mount, "VAULT_TOP_DIR": top_dir,
+                            "VAULT_PERSONAL_PATH": f"{self.vault_kv_mount}/{top_dir}"})
+            except CredentialsError as e:
+                self.log.warning("Vault token for %s: %s", name, e)
+        return env
+
+    async def start(self):
+        self._credential_env = await self.exchange_credentials()
+        return await super().start()
+
+    def get_env(self):
+        env = super().get_env()
+        env["DATALAB_USER"] = self.user.name
+        env.update(self._credential_env or {})
+        return env
+
+
+def _ensure_bucket(creds, bucket):
+    """Create the personal bucket on first use, with the user's own credentials."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    s3 = boto3.client("s3", endpoint_url=creds["AWS_ENDPOINT_URL"],
+                      region_name=creds["AWS_DEFAULT_REGION"],
+                      aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                      aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+                      aws_session_token=creds["AWS_SESSION_TOKEN"])
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError:
+        try:
+            s3.create_bucket(Bucket=bucket)
+        except ClientError as e:
+            raise CredentialsError(f"cannot create the personal bucket {bucket}: "
+                                   f"{e.response.get('Error', {}).get('Code')}") from None
+
+
+class DatalabLocalSpawner(CredentialsMixin, SimpleLocalProcessSpawner):
     """Start each user's JupyterLab as a local process (the embedded default)."""
 
     home_dir_template = Unicode(
@@ -41,8 +144,3 @@ class DatalabLocalSpawner(SimpleLocalProcessSpawner):
             # jupyter-server refuses to run as root without it (containers, CI)
             args.append("--allow-root")
         return args
-
-    def get_env(self):
-        env = super().get_env()
-        env["DATALAB_USER"] = self.user.name
-        return env

@@ -167,3 +167,20 @@ def page_config(lab_page):
     start = lab_page.index(">", start) + 1
     end = lab_page.index("</script>", start)
     return json.loads(lab_page[start:end])
+
+
+def server_env(username):
+    """The environment of the user's running single-user server (read from /proc).
+
+    The tests run as the same OS user as the embedded stack, so they can look at
+    what the spawner really gave the server: tokens and credentials included.
+    """
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if any("jupyterhub-singleuser" in a for a in proc.info["cmdline"] or []):
+                env = proc.environ()
+                if env.get("JUPYTERHUB_USER") == username:
+                    return env
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    raise AssertionError(f"no running server for {username}")

@@ -11,14 +11,13 @@ import time
 import urllib.parse
 
 import jwt
-import psutil
 import pytest
 import requests
 
 from jupyterhub_datalab.names import normalize_name
 from jupyterhub_datalab.tokens import TokensUnavailable, user_tokens
 
-from .stackctl import RunningStack, free_base_port, oidc_login, parse_forms, start_server
+from .stackctl import RunningStack, free_base_port, oidc_login, parse_forms, server_env, start_server
 
 ADMIN_TOKEN = secrets.token_hex(16)
 
@@ -182,18 +181,6 @@ def test_userinfo_is_a_signed_jwt_and_acr_was_requested(auth_stack):
     assert session.last_response.status_code == 200
 
 
-def _singleuser_env(username):
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            if any("jupyterhub-singleuser" in a for a in proc.info["cmdline"] or []):
-                env = proc.environ()
-                if env.get("JUPYTERHUB_USER") == username:
-                    return env
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    raise AssertionError(f"no running server for {username}")
-
-
 def test_tokens_are_refreshed_before_spawn_and_servers_read_only_their_own(auth_stack):
     name = normalize_name("ALICE")
     session = login(auth_stack, "ALICE")
@@ -207,7 +194,7 @@ def test_tokens_are_refreshed_before_spawn_and_servers_read_only_their_own(auth_
     after = user_model(auth_stack, name)["auth_state"]["access_token"]
     assert after != before, "the access token near expiry was not refreshed before the spawn"
 
-    env = _singleuser_env(name)
+    env = server_env(name)
     tokens = user_tokens(env["JUPYTERHUB_API_URL"], env["JUPYTERHUB_API_TOKEN"])
     assert tokens["username"] == name and tokens["access_token"]
     assert jwt.decode(tokens["id_token"], options={"verify_signature": False})["preferred_username"] == "ALICE"

@@ -74,6 +74,8 @@ def write_config(state, ports):
         f"c.DatalabOAuthenticator.identity_issuer_url = {identity_issuer(ports)!r}",
         f"c.DatalabLocalSpawner.home_dir_template = {str(state / 'users') + '/{username}'!r}",
         f"c.Spawner.cmd = [{_venv_script('jupyterhub-singleuser', 'pip install jupyterhub')!r}]",
+        f"c.DatalabLocalSpawner.s3_endpoint = {ports.url('s3')!r}",
+        f"c.DatalabLocalSpawner.vault_addr = {ports.url('vault')!r}",
         "c.Spawner.start_timeout = 120",
         "c.Spawner.http_timeout = 120",
         "# your own settings: <state-dir>/hub/config.d/*.py, loaded in name order",

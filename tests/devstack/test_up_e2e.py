@@ -40,7 +40,7 @@ def test_wrong_password_is_refused_by_the_provider(stack):
 def test_alice_logs_in_and_gets_jupyterlab_with_the_datalab_extension(stack):
     session = oidc_login(stack.hub_url, "alice", stack.password("alice"))
     r = session.last_response
-    assert r.status_code == 200 and "/hub/" in r.url, (r.status_code, r.url)
+    assert r.status_code == 200 and ("/hub/" in r.url or "/user/alice/" in r.url), (r.status_code, r.url)
     lab = start_server(session, stack.hub_url, "alice")
     names = [ext["name"] for ext in page_config(lab.text)["federated_extensions"]]
     assert "jupyterhub-datalab" in names

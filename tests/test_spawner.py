@@ -1,0 +1,61 @@
+"""What a user's server receives at spawn: working S3 and Vault credentials, for them only."""
+
+import boto3
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from .stackctl import oidc_login, server_env, start_server
+
+
+def _s3(env):
+    return boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_DEFAULT_REGION"],
+                        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                        aws_session_token=env["AWS_SESSION_TOKEN"])
+
+
+@pytest.fixture(scope="module")
+def envs(stack):
+    out = {}
+    for name in ("alice", "bob"):
+        session = oidc_login(stack.hub_url, name, stack.password(name))
+        start_server(session, stack.hub_url, name)
+        out[name] = server_env(name)
+    return out
+
+
+def test_servers_get_the_standard_and_onyxia_variables(stack, envs):
+    env = envs["alice"]
+    assert env["AWS_ENDPOINT_URL"] == stack.endpoints["s3_endpoint"]
+    assert env["AWS_S3_ENDPOINT"] == stack.endpoints["s3_endpoint"].split("://")[1]
+    assert env["DATALAB_S3_PERSONAL"] == "s3://user-alice/"
+    assert env["VAULT_ADDR"] == stack.endpoints["vault_addr"]
+    assert env["VAULT_MOUNT"] == "secret" and env["VAULT_TOP_DIR"] == "users/alice"
+    assert env["VAULT_PERSONAL_PATH"] == "secret/users/alice"
+    admin_keys = (stack.state_dir / "s3/admin.json").read_text()
+    assert env["AWS_ACCESS_KEY_ID"] not in admin_keys, "the server got the platform's keys"
+
+
+def test_s3_credentials_reach_only_the_users_own_bucket(envs):
+    alice, bob = _s3(envs["alice"]), _s3(envs["bob"])
+    alice.put_object(Bucket="user-alice", Key="data/hello.csv", Body=b"a,b\n1,2\n")
+    assert alice.get_object(Bucket="user-alice", Key="data/hello.csv")["Body"].read() == b"a,b\n1,2\n"
+    for call in (lambda: bob.get_object(Bucket="user-alice", Key="data/hello.csv"),
+                 lambda: bob.list_objects_v2(Bucket="user-alice"),
+                 lambda: bob.put_object(Bucket="user-alice", Key="x", Body=b"x"),
+                 lambda: alice.list_objects_v2(Bucket="user-bob")):
+        with pytest.raises(ClientError):
+            call()
+
+
+def test_vault_token_reaches_only_the_users_own_path(envs):
+    def vault(env, method, path, body=None):
+        return requests.request(method, f"{env['VAULT_ADDR']}/v1/{path}", json=body, timeout=10,
+                                headers={"X-Vault-Token": env["VAULT_TOKEN"]})
+
+    alice, bob = envs["alice"], envs["bob"]
+    assert vault(alice, "POST", "secret/data/users/alice/api", {"data": {"key": "s3cr3t"}}).status_code == 200
+    assert vault(alice, "GET", "secret/data/users/alice/api").json()["data"]["data"] == {"key": "s3cr3t"}
+    assert vault(bob, "GET", "secret/data/users/alice/api").status_code == 403
+    assert vault(bob, "POST", "secret/data/users/alice/api", {"data": {"key": "x"}}).status_code == 403
