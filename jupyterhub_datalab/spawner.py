@@ -65,7 +65,8 @@ class CredentialsMixin(HasTraits):
                     identity, self.s3_endpoint, self.s3_role_arn, self.s3_region, session_name=name))
                 bucket = self.s3_personal_bucket_template.format(username=name)
                 await loop.run_in_executor(None, _ensure_bucket, creds, bucket)
-                creds.pop("expires_at")
+                env["DATALAB_S3_EXPIRES_AT"] = str(int(creds.pop("expires_at")))
+                env["DATALAB_S3_ROLE_ARN"] = self.s3_role_arn
                 env.update(creds)
                 # Onyxia's images and older clients read these
                 host = self.s3_endpoint.split("://", 1)[-1]

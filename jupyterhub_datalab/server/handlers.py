@@ -1,15 +1,57 @@
-"""HTTP handlers of the datalab server extension."""
+"""HTTP handlers of the datalab server extension: handler -> service -> S3.
 
+Every handler is authenticated by jupyter-server (the hub's OAuth: only the
+server's owner gets in); errors come back as JSON ``{"message": ...}`` in words.
+"""
+
+import asyncio
 import json
+import mimetypes
+from urllib.parse import quote
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .._version import __version__
+from .storage import Storage, StorageError, check_key
+
+PART_SIZE = 8 * 1024 * 1024  # multipart upload part; memory per upload stays near this
 
 
-class InfoHandler(APIHandler):
+def _storage(handler):
+    settings = handler.settings
+    if "datalab_storage" not in settings:
+        settings["datalab_storage"] = Storage()
+    return settings["datalab_storage"]
+
+
+class DatalabHandler(APIHandler):
+    def write_error(self, status_code, **kwargs):
+        exc = kwargs.get("exc_info", (None, None))[1]
+        message = exc.message if isinstance(exc, StorageError) else self._reason
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"message": message}))
+
+    async def run(self, fn, *args):
+        """Run a blocking S3 call off the event loop; StorageError -> HTTP error."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+        except StorageError as e:
+            self.set_status(e.status)
+            raise tornado.web.HTTPError(e.status, reason=e.message) from e
+
+    def body(self):
+        try:
+            data = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise tornado.web.HTTPError(400, reason="The request body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise tornado.web.HTTPError(400, reason="The request body must be a JSON object.")
+        return data
+
+
+class InfoHandler(DatalabHandler):
     """Who the sidebar talks to: the datalab version and the signed-in user."""
 
     @tornado.web.authenticated
@@ -19,7 +61,177 @@ class InfoHandler(APIHandler):
         self.finish(json.dumps({"version": __version__, "user": name}))
 
 
+class SpacesHandler(DatalabHandler):
+    @tornado.web.authenticated
+    def get(self):
+        storage = _storage(self)
+        self.finish(json.dumps({"configured": storage.configured, "spaces": storage.spaces()}))
+
+
+class ListHandler(DatalabHandler):
+    @tornado.web.authenticated
+    async def get(self, space):
+        page = await self.run(_storage(self).list, space, self.get_argument("prefix", ""),
+                              self.get_argument("token", None), self.get_argument("limit", None))
+        self.finish(json.dumps(page))
+
+
+class ObjectHandler(DatalabHandler):
+    """GET downloads (streaming), DELETE deletes a file or a folder ('/'-ended key)."""
+
+    @tornado.web.authenticated
+    async def get(self, space):
+        key = self.get_argument("key")
+        obj = await self.run(_storage(self).open, space, key)
+        name = key.rstrip("/").rsplit("/", 1)[-1]
+        self.set_header("Content-Type", mimetypes.guess_type(name)[0] or "application/octet-stream")
+        self.set_header("Content-Length", str(obj["ContentLength"]))
+        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(name)}")
+        body = obj["Body"]
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                chunk = await loop.run_in_executor(None, body.read, 1024 * 1024)
+                if not chunk:
+                    break
+                self.write(chunk)
+                await self.flush()
+        finally:
+            body.close()
+        self.finish()
+
+    @tornado.web.authenticated
+    async def delete(self, space):
+        result = await self.run(_storage(self).delete, space, self.get_argument("key"))
+        self.finish(json.dumps(result))
+
+
+class FolderHandler(DatalabHandler):
+    @tornado.web.authenticated
+    async def post(self, space):
+        result = await self.run(_storage(self).mkdir, space, self.body().get("key"))
+        self.finish(json.dumps(result))
+
+
+class MoveHandler(DatalabHandler):
+    @tornado.web.authenticated
+    async def post(self, space):
+        body = self.body()
+        result = await self.run(_storage(self).move, space, body.get("source"), body.get("target"))
+        self.finish(json.dumps(result))
+
+
+class ShareHandler(DatalabHandler):
+    @tornado.web.authenticated
+    async def post(self, space):
+        body = self.body()
+        result = await self.run(_storage(self).share, space, body.get("key"),
+                                body.get("expires_in", 3600))
+        self.finish(json.dumps(result))
+
+
+class PreviewHandler(DatalabHandler):
+    @tornado.web.authenticated
+    async def get(self, space):
+        result = await self.run(_storage(self).preview_csv, space, self.get_argument("key"))
+        self.finish(json.dumps(result))
+
+
+@tornado.web.stream_request_body
+class UploadHandler(DatalabHandler):
+    """PUT streams the body to S3 in parts: memory stays near one part whatever the size.
+
+    A client that disconnects mid-way aborts the multipart upload: nothing half-written.
+    """
+
+    async def prepare(self):
+        await super().prepare()
+        if self.request.method != "PUT":
+            return
+        if self.current_user is None:
+            raise tornado.web.HTTPError(403, reason="Not authenticated.")
+        try:
+            space = self.path_kwargs["space"]
+            self.key = check_key(self.get_argument("key"))
+            self.storage = _storage(self)
+            self.bucket, self.full_key = self.storage._where(space, self.key)
+            self.client = await self.run(self.storage.client)
+        except StorageError as e:
+            raise tornado.web.HTTPError(e.status, reason=e.message) from e
+        self.buffer = bytearray()
+        self.parts = []
+        self.upload_id = None
+        self.done = False
+
+    async def data_received(self, chunk):
+        self.buffer.extend(chunk)
+        if len(self.buffer) >= PART_SIZE:
+            await self._send_part()
+
+    async def _send_part(self):
+        loop = asyncio.get_running_loop()
+        if self.upload_id is None:
+            answer = await loop.run_in_executor(None, lambda: self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self.full_key))
+            self.upload_id = answer["UploadId"]
+        data, self.buffer = bytes(self.buffer), bytearray()
+        number = len(self.parts) + 1
+        answer = await loop.run_in_executor(None, lambda: self.client.upload_part(
+            Bucket=self.bucket, Key=self.full_key, UploadId=self.upload_id,
+            PartNumber=number, Body=data))
+        self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+    @tornado.web.authenticated
+    async def put(self, space):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from .storage import explain
+
+        loop = asyncio.get_running_loop()
+        try:
+            if self.upload_id is None:
+                data = bytes(self.buffer)
+                await loop.run_in_executor(None, lambda: self.client.put_object(
+                    Bucket=self.bucket, Key=self.full_key, Body=data))
+            else:
+                if self.buffer:
+                    await self._send_part()
+                await loop.run_in_executor(None, lambda: self.client.complete_multipart_upload(
+                    Bucket=self.bucket, Key=self.full_key, UploadId=self.upload_id,
+                    MultipartUpload={"Parts": self.parts}))
+        except (ClientError, BotoCoreError) as e:
+            self._abort()
+            error = explain(e, f"upload {self.key}")
+            raise tornado.web.HTTPError(error.status, reason=error.message) from None
+        self.done = True
+        self.finish(json.dumps({"key": self.key, "size": self.request.headers.get("Content-Length")}))
+
+    def _abort(self):
+        if getattr(self, "upload_id", None) and not self.done:
+            upload_id, self.upload_id = self.upload_id, None
+            try:
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.full_key,
+                                                   UploadId=upload_id)
+            except Exception as e:  # the bucket's lifecycle cleans up what is left
+                self.log.warning("Could not abort upload of %s: %s", self.key, e)
+
+    def on_connection_close(self):
+        self._abort()
+        super().on_connection_close()
+
+
 def setup_handlers(web_app):
     base_url = web_app.settings["base_url"]
-    route = url_path_join(base_url, "datalab", "api")
-    web_app.add_handlers(".*$", [(url_path_join(route, "info"), InfoHandler)])
+    api = url_path_join(base_url, "datalab", "api")
+    space = r"/(?P<space>[a-z0-9-]{1,64})"
+    web_app.add_handlers(".*$", [
+        (url_path_join(api, "info"), InfoHandler),
+        (url_path_join(api, "storage", "spaces"), SpacesHandler),
+        (url_path_join(api, "storage") + space + "/list", ListHandler),
+        (url_path_join(api, "storage") + space + "/object", ObjectHandler),
+        (url_path_join(api, "storage") + space + "/upload", UploadHandler),
+        (url_path_join(api, "storage") + space + "/folder", FolderHandler),
+        (url_path_join(api, "storage") + space + "/move", MoveHandler),
+        (url_path_join(api, "storage") + space + "/share", ShareHandler),
+        (url_path_join(api, "storage") + space + "/preview", PreviewHandler),
+    ])

@@ -1,0 +1,260 @@
+"""Storage service of the user's server: the user's S3 spaces, with their own credentials.
+
+Every call runs with the server owner's temporary credentials (injected at spawn,
+renewed from the hub when they expire), so S3 itself enforces who reaches what;
+this module adds the user-facing rules: which spaces exist, which keys are allowed,
+pagination that never lists a whole bucket, and errors in words.
+"""
+
+import os
+import time
+import unicodedata
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from ..credentials import CredentialsError, s3_credentials
+from ..tokens import TokensUnavailable, user_tokens
+
+MAX_KEY_BYTES = 1024
+PAGE_SIZE = 200
+MAX_PAGE_SIZE = 1000
+
+
+class StorageError(Exception):
+    """An error to show the person: HTTP status and a sentence."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def check_key(key, folder=False):
+    """A relative S3 key inside a space, or a StorageError saying what is wrong with it."""
+    if not isinstance(key, str) or not key.strip("/"):
+        raise StorageError(400, "A name is required.")
+    key = unicodedata.normalize("NFC", key)
+    if key.startswith("/"):
+        raise StorageError(400, f"Names are relative to your space; remove the leading '/': {key[:80]!r}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in key):
+        raise StorageError(400, "Names cannot contain control characters (tabs, newlines...).")
+    if any(part in (".", "..") for part in key.rstrip("/").split("/")):
+        raise StorageError(400, "Names cannot contain '.' or '..' path segments.")
+    if "//" in key:
+        raise StorageError(400, "Names cannot contain empty path segments ('//').")
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise StorageError(400, f"This name is too long: at most {MAX_KEY_BYTES} bytes.")
+    if folder and not key.endswith("/"):
+        key += "/"
+    return key
+
+
+def check_prefix(prefix):
+    """'' (the space's root) or a folder key ending in '/'."""
+    if not prefix:
+        return ""
+    return check_key(prefix, folder=True)
+
+
+def explain(error, what):
+    """Turn a boto error into a StorageError a person can act on."""
+    if isinstance(error, (EndpointConnectionError, BotoCoreError)) and not isinstance(error, ClientError):
+        return StorageError(503, "S3 cannot be reached right now; try again in a moment.")
+    code = error.response.get("Error", {}).get("Code", "")
+    if code in ("AccessDenied", "403", "AllAccessDisabled"):
+        return StorageError(403, f"Permission denied: you cannot {what}.")
+    if code in ("NoSuchKey", "404", "NotFound"):
+        return StorageError(404, f"Not found: cannot {what}; it may have been deleted.")
+    if code == "NoSuchBucket":
+        return StorageError(404, "This space does not exist yet.")
+    if code in ("ExpiredToken", "InvalidAccessKeyId", "InvalidToken", "SignatureDoesNotMatch"):
+        return StorageError(401, "Your S3 credentials expired; reload the page or log in again.")
+    return StorageError(502, f"S3 refused to {what} ({code or 'unknown error'}).")
+
+
+class Storage:
+    """The owner's S3 spaces."""
+
+    def __init__(self, env=None):
+        env = env if env is not None else os.environ
+        self.env = env
+        self.username = env.get("DATALAB_USER") or env.get("JUPYTERHUB_USER", "")
+        self.endpoint = env.get("AWS_ENDPOINT_URL", "")
+        self.region = env.get("AWS_DEFAULT_REGION", "us-east-1")
+        self.role_arn = env.get("DATALAB_S3_ROLE_ARN", "")
+        self._creds = {k: env.get(k) for k in
+                       ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
+        self._expires_at = float(env.get("DATALAB_S3_EXPIRES_AT") or 0)
+        self._client = None
+
+    @property
+    def configured(self):
+        return bool(self.endpoint and self._creds.get("AWS_ACCESS_KEY_ID"))
+
+    def spaces(self):
+        """The spaces this user may browse (personal first)."""
+        personal = self.env.get("DATALAB_S3_PERSONAL", "")
+        spaces = []
+        if personal.startswith("s3://"):
+            bucket, _, prefix = personal[5:].partition("/")
+            spaces.append({"id": "personal", "bucket": bucket, "prefix": prefix, "url": personal})
+        return spaces
+
+    def space(self, space_id):
+        for s in self.spaces():
+            if s["id"] == space_id:
+                return s
+        raise StorageError(404, f"No space named {str(space_id)[:40]!r} for you.")
+
+    def client(self):
+        """An S3 client with valid credentials, renewed through the hub when needed."""
+        if not self.configured:
+            raise StorageError(503, "No S3 credentials in this server: storage is not configured.")
+        if self._expires_at and self._expires_at - time.time() < 120:
+            self._renew()
+        if self._client is None:
+            self._client = boto3.client(
+                "s3", endpoint_url=self.endpoint, region_name=self.region,
+                aws_access_key_id=self._creds["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=self._creds["AWS_SECRET_ACCESS_KEY"],
+                aws_session_token=self._creds["AWS_SESSION_TOKEN"],
+                config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=60,
+                              signature_version="s3v4"),
+            )
+        return self._client
+
+    def _renew(self):
+        try:
+            identity = user_tokens()["identity_token"]
+            fresh = s3_credentials(identity, self.endpoint, self.role_arn, self.region,
+                                   session_name=self.username or "datalab")
+        except (TokensUnavailable, CredentialsError, KeyError) as e:
+            raise StorageError(401, f"Your S3 credentials expired and could not be renewed: {e}") from None
+        self._expires_at = fresh.pop("expires_at")
+        self._creds = fresh
+        self._client = None
+
+    def _where(self, space_id, key):
+        s = self.space(space_id)
+        return s["bucket"], s["prefix"] + key
+
+    # -- operations ----------------------------------------------------------
+
+    def list(self, space_id, prefix="", token=None, limit=PAGE_SIZE):
+        """One page of a folder: sub-folders and files, never the whole bucket."""
+        prefix = check_prefix(prefix)
+        s = self.space(space_id)
+        limit = max(1, min(int(limit or PAGE_SIZE), MAX_PAGE_SIZE))
+        params = {"Bucket": s["bucket"], "Prefix": s["prefix"] + prefix, "Delimiter": "/",
+                  "MaxKeys": limit}
+        if token:
+            params["ContinuationToken"] = token
+        try:
+            page = self.client().list_objects_v2(**params)
+        except (ClientError, BotoCoreError) as e:
+            raise explain(e, "list this folder") from None
+        strip = len(s["prefix"])
+        folders = [{"key": p["Prefix"][strip:], "name": p["Prefix"][len(params["Prefix"]):].rstrip("/")}
+                   for p in page.get("CommonPrefixes", [])]
+        files = [{"key": o["Key"][strip:], "name": o["Key"][len(params["Prefix"]):],
+                  "size": o["Size"], "modified": o["LastModified"].isoformat()}
+                 for o in page.get("Contents", []) if o["Key"] != params["Prefix"]]
+        return {"space": space_id, "prefix": prefix, "folders": folders, "files": files,
+                "next_token": page.get("NextContinuationToken")}
+
+    def head(self, space_id, key):
+        bucket, full = self._where(space_id, check_key(key))
+        try:
+            return self.client().head_object(Bucket=bucket, Key=full)
+        except (ClientError, BotoCoreError) as e:
+            raise explain(e, f"read {key}") from None
+
+    def open(self, space_id, key):
+        """The object's streaming body and metadata."""
+        bucket, full = self._where(space_id, check_key(key))
+        try:
+            return self.client().get_object(Bucket=bucket, Key=full)
+        except (ClientError, BotoCoreError) as e:
+            raise explain(e, f"read {key}") from None
+
+    def mkdir(self, space_id, key):
+        bucket, full = self._where(space_id, check_key(key, folder=True))
+        try:
+            self.client().put_object(Bucket=bucket, Key=full, Body=b"")
+        except (ClientError, BotoCoreError) as e:
+            raise explain(e, "create this folder") from None
+        return {"key": full[len(self.space(space_id)["prefix"]):]}
+
+    def delete(self, space_id, key):
+        """Delete a file, or a folder (``key`` ending in '/') and all it holds."""
+        folder = key.endswith("/")
+        key = check_key(key, folder=folder)
+        bucket, full = self._where(space_id, key)
+        client = self.client()
+        deleted = 0
+        try:
+            if not folder:
+                client.head_object(Bucket=bucket, Key=full)
+                client.delete_object(Bucket=bucket, Key=full)
+                return {"deleted": 1}
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=full):
+                batch = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if batch:
+                    client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+                    deleted += len(batch)
+        except (ClientError, BotoCoreError) as e:
+            raise explain(e, f"delete {key}") from None
+        return {"deleted": deleted}
+
+    def move(self, space_id, source, target):
+        """Rename or move a file inside a space (copy, then delete)."""
+        source, target = check_key(source), check_key(target)
+        if source.endswith("/") or target.endswith("/"):
+            raise StorageError(400, "Only files can be renamed for now; folders cannot.")
+        bucket, src = self._where(space_id, source)
+        _, dst = self._where(space_id, target)
+        client = self.client()
+        try:
+            client.head_object(Bucket=bucket, Key=src)
+            client.copy({"Bucket": bucket, "Key": src}, bucket, dst)
+            client.delete_object(Bucket=bucket, Key=src)
+        except (ClientError, BotoCoreError) as e:
+            raise explain(e, f"move {source}") from None
+        return {"key": target}
+
+    def share(self, space_id, key, expires_in):
+        """A pre-signed download link valid ``expires_in`` seconds (1 minute to 7 days)."""
+        try:
+            expires_in = int(expires_in)
+        except (TypeError, ValueError):
+            raise StorageError(400, "The expiry must be a number of seconds.") from None
+        if not 60 <= expires_in <= 7 * 24 * 3600:
+            raise StorageError(400, "A link can last from 1 minute to 7 days.")
+        self.head(space_id, key)  # share only what exists and what you can read
+        bucket, full = self._where(space_id, check_key(key))
+        url = self.client().generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": full}, ExpiresIn=expires_in)
+        return {"url": url, "expires_in": expires_in}
+
+    def preview_csv(self, space_id, key, rows=20, max_bytes=65536):
+        """The first rows of a CSV file, read from its first bytes only."""
+        import csv
+
+        bucket, full = self._where(space_id, check_key(key))
+        try:
+            body = self.client().get_object(Bucket=bucket, Key=full,
+                                            Range=f"bytes=0-{max_bytes - 1}")["Body"].read()
+        except (ClientError, BotoCoreError) as e:
+            raise explain(e, f"read {key}") from None
+        text = body.decode("utf-8", "replace")
+        lines = text.splitlines()
+        if len(body) == max_bytes and lines:
+            lines = lines[:-1]  # the last line may be cut
+        try:
+            dialect = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+        table = list(csv.reader(lines[: rows + 1], dialect))
+        return {"columns": table[0] if table else [], "rows": table[1:]}

@@ -1,0 +1,140 @@
+"""The storage REST API of alice's and bob's real servers, on the real SeaweedFS."""
+
+import os
+import urllib.parse
+
+import pytest
+import requests
+
+from ..stackctl import oidc_login, start_server
+
+
+class Client:
+    """Calls a user's server API the way the JupyterLab panel does (cookie + XSRF)."""
+
+    def __init__(self, stack, user):
+        self.session = oidc_login(stack.hub_url, user, stack.password(user))
+        start_server(self.session, stack.hub_url, user)
+        self.base = f"{stack.hub_url}/user/{user}/datalab/api/storage"
+        xsrf = next(c.value for c in self.session.cookies
+                    if c.name == "_xsrf" and c.path.startswith(f"/user/{user}"))
+        self.session.headers["X-XSRFToken"] = xsrf
+
+    def __call__(self, method, path, **kw):
+        return self.session.request(method, f"{self.base}/{path}", timeout=120, **kw)
+
+
+@pytest.fixture(scope="module")
+def alice(stack):
+    return Client(stack, "alice")
+
+
+@pytest.fixture(scope="module")
+def bob(stack):
+    return Client(stack, "bob")
+
+
+def test_spaces_list_the_personal_bucket(alice):
+    r = alice("GET", "spaces")
+    assert r.status_code == 200
+    assert r.json()["spaces"] == [{"id": "personal", "bucket": "user-alice", "prefix": "",
+                                   "url": "s3://user-alice/"}]
+
+
+def test_upload_list_download_move_share_delete(alice):
+    data = os.urandom(20 * 1024 * 1024 + 123)  # three multipart parts
+    r = alice("PUT", "personal/upload", params={"key": "demo/big.bin"}, data=data)
+    assert r.status_code == 200, r.text
+    assert alice("PUT", "personal/upload", params={"key": "demo/small.csv"},
+                 data=b"name;age\nAda;36\nAlan;41\n").status_code == 200
+    page = alice("GET", "personal/list", params={"prefix": "demo/"}).json()
+    assert {f["name"]: f["size"] for f in page["files"]} == {"big.bin": len(data), "small.csv": 24}
+    root = alice("GET", "personal/list").json()
+    assert {"key": "demo/", "name": "demo"} in root["folders"]
+    got = alice("GET", "personal/object", params={"key": "demo/big.bin"}, stream=True)
+    assert got.status_code == 200 and got.content == data
+    preview = alice("GET", "personal/preview", params={"key": "demo/small.csv"}).json()
+    assert preview == {"columns": ["name", "age"], "rows": [["Ada", "36"], ["Alan", "41"]]}
+    assert alice("POST", "personal/move", json={"source": "demo/small.csv",
+                                                "target": "demo/renamed.csv"}).status_code == 200
+    link = alice("POST", "personal/share", json={"key": "demo/renamed.csv", "expires_in": 120}).json()
+    assert requests.get(link["url"], timeout=30).content == b"name;age\nAda;36\nAlan;41\n"
+    assert alice("POST", "personal/folder", json={"key": "empty"}).json() == {"key": "empty/"}
+    assert alice("DELETE", "personal/object", params={"key": "demo/"}).json() == {"deleted": 2}
+    assert alice("GET", "personal/list", params={"prefix": "demo/"}).json()["files"] == []
+
+
+def test_pagination_never_returns_more_than_a_page(alice, stack):
+    import json
+
+    import boto3
+
+    creds = json.loads((stack.state_dir / "s3/admin.json").read_text())
+    admin = boto3.client("s3", endpoint_url=stack.endpoints["s3_endpoint"], region_name="us-east-1",
+                         aws_access_key_id=creds["access_key"], aws_secret_access_key=creds["secret_key"])
+    for i in range(250):
+        admin.put_object(Bucket="user-alice", Key=f"many/f{i:04d}.txt", Body=b"x")
+    seen, token, pages = [], None, 0
+    while True:
+        params = {"prefix": "many/", "limit": 100, **({"token": token} if token else {})}
+        page = alice("GET", "personal/list", params=params).json()
+        assert len(page["files"]) <= 100
+        seen += [f["name"] for f in page["files"]]
+        pages += 1
+        token = page["next_token"]
+        if not token:
+            break
+    assert pages == 3 and len(seen) == 250 and len(set(seen)) == 250
+
+
+@pytest.mark.parametrize("key, words", [
+    ("../user-bob/x", ".."),
+    ("a/../../x", ".."),
+    ("/etc/passwd", "leading '/'"),
+    ("tab\there", "control characters"),
+    ("new\nline", "control characters"),
+    ("x" * 2048, "too long"),
+    ("a//b", "empty path segments"),
+])
+def test_hostile_keys_are_refused_in_words(alice, key, words):
+    for method, path, kw in (("PUT", "personal/upload", {"params": {"key": key}, "data": b"x"}),
+                             ("GET", "personal/object", {"params": {"key": key}}),
+                             ("DELETE", "personal/object", {"params": {"key": key}})):
+        r = alice(method, path, **kw)
+        assert r.status_code == 400, (method, key, r.status_code)
+        assert words in r.json()["message"]
+
+
+def test_unicode_names_stay_inside_the_space(alice):
+    key = "données/été 2026/résumé ✓.txt"
+    assert alice("PUT", "personal/upload", params={"key": key}, data="ok".encode()).status_code == 200
+    assert alice("GET", "personal/object", params={"key": key}).content == b"ok"
+    names = [f["name"] for f in alice("GET", "personal/list", params={"prefix": "données/été 2026/"}).json()["files"]]
+    assert names == ["résumé ✓.txt"]
+
+
+def test_bob_cannot_use_alices_spaces_or_server(alice, bob):
+    assert alice("PUT", "personal/upload", params={"key": "secret.txt"}, data=b"alice only").status_code == 200
+    # his own API only knows his own space
+    assert bob("GET", "spaces").json()["spaces"][0]["bucket"] == "user-bob"
+    assert bob("GET", "personal/list").json()["files"] == [] or all(
+        f["name"] != "secret.txt" for f in bob("GET", "personal/list").json()["files"])
+    assert bob("GET", "user-alice/list").status_code == 404
+    # and alice's server refuses him outright
+    for method, path in (("GET", "personal/list"), ("GET", "personal/object?key=secret.txt"),
+                         ("DELETE", "personal/object?key=secret.txt"), ("POST", "personal/share")):
+        url = alice.base + "/" + path
+        r = bob.session.request(method, url, timeout=30, json={"key": "secret.txt"})
+        assert r.status_code in (403, 404) or "/hub/login" in r.url, (method, path, r.status_code)
+        assert b"alice only" not in r.content
+    assert alice("GET", "personal/object", params={"key": "secret.txt"}).content == b"alice only"
+
+
+def test_share_expiry_is_validated(alice):
+    alice("PUT", "personal/upload", params={"key": "s.txt"}, data=b"s")
+    for bad in (0, 10, 8 * 24 * 3600, "soon"):
+        r = alice("POST", "personal/share", json={"key": "s.txt", "expires_in": bad})
+        assert r.status_code == 400 and "1 minute to 7 days" in r.json()["message"] or "number" in r.json()["message"]
+    missing = alice("POST", "personal/share", json={"key": "nope.txt", "expires_in": 120})
+    assert missing.status_code == 404 and "Not found" in missing.json()["message"]
+    assert urllib.parse.urlsplit(alice("POST", "personal/share", json={"key": "s.txt"}).json()["url"]).query
