@@ -36,7 +36,7 @@ def http_status(url, headers=None, timeout=2):
 
 
 def last_log_line(path, max_bytes=4096):
-    """The last non-empty line of a log, to quote in an error message."""
+    """The line of a log's tail that best says what went wrong, to quote in an error."""
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
@@ -44,10 +44,12 @@ def last_log_line(path, max_bytes=4096):
             lines = f.read().decode("utf-8", "replace").splitlines()
     except OSError:
         return ""
-    for line in reversed(lines):
-        if line.strip():
-            return line.strip()[:300]
-    return ""
+    lines = [line.strip() for line in lines if line.strip()]
+    # a Python traceback ends with its message spread over lines: quote the error line
+    for line in reversed(lines[-15:]):
+        if "Error" in line or "error:" in line.lower():
+            return line[:300]
+    return lines[-1][:300] if lines else ""
 
 
 class Component:

@@ -74,3 +74,19 @@ def test_a_component_that_fails_is_named_with_its_log(tmp_path):
     leftovers = [p.pid for p in psutil.process_iter(["cmdline"])
                  if any(str(state) in arg for arg in p.info["cmdline"] or [])]
     assert not leftovers, "components of the failed start were left running"
+
+
+def test_a_hub_that_fails_is_named_with_its_error_and_log(tmp_path):
+    """A broken admin setting in config.d: the hub exits; one line says which error, where."""
+    state = tmp_path / "state"
+    (state / "hub/config.d").mkdir(parents=True)
+    (state / "hub/config.d/broken.py").write_text('c.JupyterHub.load_roles.append({"name": "x"})\n')
+    result = run_datalab("up", "--state-dir", str(state), "--port", str(free_base_port()))
+    assert result.returncode == 1
+    lines = error_lines(result)
+    assert len(lines) == 1, result.stderr
+    assert "jupyterhub exited" in lines[0] and "InvalidNameError" in lines[0]
+    assert str(state / "logs/jupyterhub.log") in lines[0]
+    leftovers = [p.pid for p in psutil.process_iter(["cmdline"])
+                 if any(str(state) in arg for arg in p.info["cmdline"] or [])]
+    assert not leftovers
