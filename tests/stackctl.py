@@ -184,3 +184,52 @@ def server_env(username):
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     raise AssertionError(f"no running server for {username}")
+
+
+def run_in_kernel(session, hub_url, username, code, timeout=120):
+    """Run ``code`` in a new kernel of the user's server, over the real websocket.
+
+    Returns the kernel's stdout; raises AssertionError with the traceback on error.
+    """
+    import uuid
+
+    import websocket
+
+    base = f"{hub_url}/user/{username}"
+    xsrf = next(c.value for c in session.cookies if c.name == "_xsrf" and c.path.startswith(f"/user/{username}"))
+    headers = {"X-XSRFToken": xsrf}
+    kernel = session.post(f"{base}/api/kernels", json={"name": "python3"}, headers=headers, timeout=60)
+    assert kernel.status_code == 201, kernel.text
+    kernel_id = kernel.json()["id"]
+    cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    ws = websocket.create_connection(
+        base.replace("http://", "ws://") + f"/api/kernels/{kernel_id}/channels",
+        header=[f"Cookie: {cookie}"], origin=hub_url, timeout=timeout)
+    try:
+        msg_id = uuid.uuid4().hex
+        ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "username": username, "session": uuid.uuid4().hex,
+                       "msg_type": "execute_request", "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell",
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+        }))
+        out, error = [], None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = json.loads(ws.recv())
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["header"]["msg_type"]
+            if kind == "stream":
+                out.append(msg["content"]["text"])
+            elif kind == "error":
+                error = "\n".join(msg["content"]["traceback"])
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        if error:
+            raise AssertionError(f"kernel error:\n{error}")
+        return "".join(out)
+    finally:
+        ws.close()
+        session.delete(f"{base}/api/kernels/{kernel_id}", headers=headers, timeout=30)

@@ -59,3 +59,28 @@ def test_vault_token_reaches_only_the_users_own_path(envs):
     assert vault(alice, "GET", "secret/data/users/alice/api").json()["data"]["data"] == {"key": "s3cr3t"}
     assert vault(bob, "GET", "secret/data/users/alice/api").status_code == 403
     assert vault(bob, "POST", "secret/data/users/alice/api", {"data": {"key": "x"}}).status_code == 403
+
+
+def test_a_notebook_reads_and_writes_s3_with_no_configuration(stack, envs):
+    """pandas (s3fs) and boto3 in alice's kernel: credentials come from the environment."""
+    from .stackctl import run_in_kernel
+
+    session = oidc_login(stack.hub_url, "alice", stack.password("alice"))
+    start_server(session, stack.hub_url, "alice")
+    out = run_in_kernel(session, stack.hub_url, "alice", """
+import os, boto3, pandas as pd
+base = os.environ["DATALAB_S3_PERSONAL"]
+pd.DataFrame({"city": ["Paris", "Lyon"], "pop": [2.1, 0.5]}).to_parquet(base + "notebook/cities.parquet")
+print(pd.read_parquet(base + "notebook/cities.parquet")["pop"].sum())
+s3 = boto3.client("s3")
+keys = [o["Key"] for o in s3.list_objects_v2(Bucket="user-alice", Prefix="notebook/")["Contents"]]
+print(keys)
+try:
+    s3.list_objects_v2(Bucket="user-bob")
+    print("bob readable")
+except Exception as e:
+    print("bob denied", type(e).__name__)
+""")
+    assert "2.6" in out
+    assert "['notebook/cities.parquet']" in out
+    assert "bob denied" in out and "bob readable" not in out
