@@ -1,9 +1,11 @@
-"""Bundle the embedded OIDC provider at build time, like the labextension."""
+"""Bundle the embedded stack's Node parts at build time, like the labextension."""
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 
-class OIDCProviderBundle(BuildHookInterface):
+class NodeBundles(BuildHookInterface):
+    """npm install + esbuild in devstack/node: the OIDC provider and the proxy."""
+
     PLUGIN_NAME = "custom"
 
     def initialize(self, version, build_data):
@@ -12,9 +14,9 @@ class OIDCProviderBundle(BuildHookInterface):
         npm_builder(
             self.target_name,
             version,
-            path="jupyterhub_datalab/devstack/oidc",
+            path="jupyterhub_datalab/devstack/node",
             build_cmd="build",
             npm=["npm"],
-            source_dir="jupyterhub_datalab/devstack/oidc/provider.mjs",
-            build_dir="jupyterhub_datalab/devstack/oidc/dist",
+            source_dir="jupyterhub_datalab/devstack/node",
+            build_dir="jupyterhub_datalab/devstack/node/dist",
         )

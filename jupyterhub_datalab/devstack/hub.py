@@ -1,4 +1,8 @@
-"""JupyterHub behind configurable-http-proxy, logging in through the OIDC provider."""
+"""JupyterHub behind configurable-http-proxy, logging in through the OIDC provider.
+
+The proxy is npm's configurable-http-proxy (bundled, run with ``node``): it streams
+request and response bodies, so multi-GB uploads and downloads cost it no memory.
+"""
 
 import os
 import shutil
@@ -6,6 +10,7 @@ import sys
 from pathlib import Path
 
 from .errors import StackError
+from .nodejs import node_command
 from .oidc import HUB_CLIENT_ID
 from .process import Component, http_status
 
@@ -29,7 +34,7 @@ def identity_issuer(ports):
 def proxy_component(state, ports):
     token = state.secret("hub/proxy-auth-token")
     argv = [
-        _venv_script("configurable-http-proxy", "pip install 'jupyterhub-datalab[embedded]'"),
+        *node_command("configurable-http-proxy.mjs"),
         "--ip", "127.0.0.1", "--port", ports["proxy"],
         "--api-ip", "127.0.0.1", "--api-port", ports["proxy_api"],
         "--default-target", ports.url("hub"),

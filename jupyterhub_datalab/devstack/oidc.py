@@ -1,13 +1,10 @@
 """The embedded OIDC provider (npm ``oidc-provider``, bundled at build time)."""
 
-import shutil
-from pathlib import Path
-
 from .demo import make_demo_users
-from .errors import StackError
+from .nodejs import DIST, node_command
 from .process import Component, http_status
 
-BUNDLE = Path(__file__).parent / "oidc" / "dist" / "provider.mjs"
+BUNDLE = DIST / "provider.mjs"
 HUB_CLIENT_ID = "jupyterhub"
 
 
@@ -20,18 +17,7 @@ def demo_users(state):
 
 
 def component(state, ports):
-    node = shutil.which("node")
-    if node is None:
-        raise StackError(
-            "the OIDC provider needs Node.js (>= 20) on PATH: install it, e.g. `apt-get install nodejs`",
-            exit_code=2,
-        )
-    if not BUNDLE.exists():
-        raise StackError(
-            f"the OIDC provider bundle {BUNDLE} is missing: reinstall jupyterhub-datalab "
-            "(`pip install -e .` builds it with npm)",
-            exit_code=2,
-        )
+    command = node_command(BUNDLE.name)
     issuer = ports.url("oidc")
     hub = ports.url("proxy")
     config = {
@@ -60,7 +46,7 @@ def component(state, ports):
     discovery = f"{issuer}/.well-known/openid-configuration"
     return Component(
         "oidc-provider",
-        [node, BUNDLE, "--config", config_path],
+        [*command, "--config", config_path],
         state / "logs/oidc-provider.log",
         ready=lambda: http_status(discovery) == 200,
         url=issuer,

@@ -17,6 +17,7 @@ from .._version import __version__
 from .storage import Storage, StorageError, check_key
 
 PART_SIZE = 8 * 1024 * 1024  # multipart upload part; memory per upload stays near this
+MAX_OBJECT_SIZE = 5 * 1024**4  # S3's own limit for one object
 
 
 def _storage(handler):
@@ -150,6 +151,9 @@ class UploadHandler(DatalabHandler):
             return
         if self.current_user is None:
             raise tornado.web.HTTPError(403, reason="Not authenticated.")
+        # streamed to S3 part by part: the server-wide body limit does not apply
+        self.request.connection.set_max_body_size(MAX_OBJECT_SIZE)
+        self.request.connection.set_body_timeout(3600)
         try:
             space = self.path_kwargs["space"]
             self.key = check_key(self.get_argument("key"))
