@@ -18,6 +18,7 @@ from .storage import Storage, StorageError, check_key
 
 PART_SIZE = 8 * 1024 * 1024  # multipart upload part; memory per upload stays near this
 MAX_OBJECT_SIZE = 5 * 1024**4  # S3's own limit for one object
+DOWNLOAD_CHUNK = 4 * 1024 * 1024
 
 
 def _storage(handler):
@@ -92,7 +93,7 @@ class ObjectHandler(DatalabHandler):
         loop = asyncio.get_running_loop()
         try:
             while True:
-                chunk = await loop.run_in_executor(None, body.read, 1024 * 1024)
+                chunk = await loop.run_in_executor(None, body.read, DOWNLOAD_CHUNK)
                 if not chunk:
                     break
                 self.write(chunk)
