@@ -25,6 +25,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 AUDIENCE = "datalab"
+# Policies cannot iterate over a list claim (SeaweedFS matched nothing with
+# ${jwt:groups}), so projects also travel as single-valued slots project_1..N,
+# which S3 and Vault policies name one by one. An empty slot is absent: its
+# unexpanded variable can match no bucket or path.
+PROJECT_SLOTS = 20
+
+
+def project_claims(groups):
+    """``{"project_1": "stats", ...}`` for the first PROJECT_SLOTS projects, sorted."""
+    return {f"project_{i}": name for i, name in enumerate(sorted(groups)[:PROJECT_SLOTS], start=1)}
 
 
 def _b64(number):
@@ -82,6 +92,7 @@ class IdentityIssuer:
             "exp": int(expires_at),
             "jti": uuid.uuid4().hex,
         }
+        claims.update(project_claims(groups))
         if email:
             claims["email"] = email
         return jwt.encode(claims, self.key, algorithm="RS256",

@@ -38,6 +38,10 @@ class CredentialsMixin(HasTraits):
         "user-{username}", config=True,
         help="The user's personal bucket; ``{username}`` is the normalised username.",
     )
+    s3_project_bucket_template = Unicode(
+        "project-{project}", config=True,
+        help="Each project's shared bucket; ``{project}`` is the normalised project name.",
+    )
     vault_addr = Unicode("", config=True, help="Vault/OpenBao address. Empty: no Vault.")
     vault_role = Unicode("datalab-user", config=True, help="Vault JWT auth role.")
     vault_jwt_mount = Unicode("jwt", config=True, help="Mount path of Vault's JWT auth method.")
@@ -48,6 +52,12 @@ class CredentialsMixin(HasTraits):
     )
 
     _credential_env = None
+
+    def projects(self):
+        """The user's projects (JupyterHub groups from the login), in token-slot order."""
+        from .identity import PROJECT_SLOTS
+
+        return sorted(g.name for g in self.user.groups)[:PROJECT_SLOTS]
 
     async def exchange_credentials(self):
         """Fresh credentials as environment variables; a backend that fails is left out."""
@@ -65,6 +75,10 @@ class CredentialsMixin(HasTraits):
                     identity, self.s3_endpoint, self.s3_role_arn, self.s3_region, session_name=name))
                 bucket = self.s3_personal_bucket_template.format(username=name)
                 await loop.run_in_executor(None, _ensure_bucket, creds, bucket)
+                for project in self.projects():
+                    shared = self.s3_project_bucket_template.format(project=project)
+                    await loop.run_in_executor(None, _ensure_bucket, creds, shared)
+                    env[f"DATALAB_S3_PROJECT_{env_suffix(project)}"] = f"s3://{shared}/"
                 env["DATALAB_S3_EXPIRES_AT"] = str(int(creds.pop("expires_at")))
                 env["DATALAB_S3_ROLE_ARN"] = self.s3_role_arn
                 env.update(creds)
@@ -83,6 +97,9 @@ class CredentialsMixin(HasTraits):
                 env.update(vault)
                 env.update({"VAULT_MOUNT": self.vault_kv_mount, "VAULT_TOP_DIR": top_dir,
                             "VAULT_PERSONAL_PATH": f"{self.vault_kv_mount}/{top_dir}"})
+                for project in self.projects():
+                    env[f"VAULT_PROJECT_PATH_{env_suffix(project)}"] = (
+                        f"{self.vault_kv_mount}/projects/{project}")
             except CredentialsError as e:
                 self.log.warning("Vault token for %s: %s", name, e)
         return env
@@ -96,6 +113,11 @@ class CredentialsMixin(HasTraits):
         env["DATALAB_USER"] = self.user.name
         env.update(self._credential_env or {})
         return env
+
+
+def env_suffix(name):
+    """``stats-2024`` -> ``STATS_2024``, for variable names."""
+    return name.upper().replace("-", "_")
 
 
 def _ensure_bucket(creds, bucket):

@@ -18,7 +18,7 @@ def _s3(env):
 @pytest.fixture(scope="module")
 def envs(stack):
     out = {}
-    for name in ("alice", "bob"):
+    for name in ("alice", "bob", "carol"):
         session = oidc_login(stack.hub_url, name, stack.password(name))
         start_server(session, stack.hub_url, name)
         out[name] = server_env(name)
@@ -84,3 +84,33 @@ except Exception as e:
     assert "2.6" in out
     assert "['notebook/cities.parquet']" in out
     assert "bob denied" in out and "bob readable" not in out
+
+
+def test_project_members_share_the_project_space_and_others_do_not(envs):
+    alice, bob, carol = (_s3(envs[n]) for n in ("alice", "bob", "carol"))
+    assert envs["alice"]["DATALAB_S3_PROJECT_STATS"] == "s3://project-stats/"
+    assert envs["bob"]["DATALAB_S3_PROJECT_STATS"] == "s3://project-stats/"
+    assert not any(k.startswith("DATALAB_S3_PROJECT_") for k in envs["carol"])
+    alice.put_object(Bucket="project-stats", Key="shared/report.csv", Body=b"x,y\n")
+    assert bob.get_object(Bucket="project-stats", Key="shared/report.csv")["Body"].read() == b"x,y\n"
+    bob.put_object(Bucket="project-stats", Key="shared/from-bob.txt", Body=b"hi")
+    for call in (lambda: carol.get_object(Bucket="project-stats", Key="shared/report.csv"),
+                 lambda: carol.list_objects_v2(Bucket="project-stats"),
+                 lambda: carol.put_object(Bucket="project-stats", Key="intruder", Body=b"x"),
+                 lambda: carol.create_bucket(Bucket="project-other")):
+        with pytest.raises(ClientError):
+            call()
+
+
+def test_project_members_share_project_secrets_and_others_do_not(envs):
+    def vault(env, method, path, body=None):
+        return requests.request(method, f"{env['VAULT_ADDR']}/v1/{path}", json=body, timeout=10,
+                                headers={"X-Vault-Token": env["VAULT_TOKEN"]})
+
+    alice, bob, carol = envs["alice"], envs["bob"], envs["carol"]
+    assert alice["VAULT_PROJECT_PATH_STATS"] == "secret/projects/stats"
+    assert vault(alice, "POST", "secret/data/projects/stats/db", {"data": {"pw": "shared"}}).status_code == 200
+    assert vault(bob, "GET", "secret/data/projects/stats/db").json()["data"]["data"] == {"pw": "shared"}
+    assert vault(carol, "GET", "secret/data/projects/stats/db").status_code == 403
+    assert vault(carol, "POST", "secret/data/projects/stats/db", {"data": {"pw": "x"}}).status_code == 403
+    assert vault(carol, "LIST", "secret/metadata/projects").status_code == 403

@@ -6,6 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from ..identity import PROJECT_SLOTS
 from .errors import StackError
 from .process import Component, http_status
 
@@ -14,7 +15,8 @@ USER_ROLE_ARN = "arn:aws:iam::role/DatalabUser"
 
 
 def iam_config(state, ports):
-    """STS trusting only the hub's datalab identity tokens, and the users' policies.
+    """STS trusting only the hub's datalab identity tokens, and the users' policies:
+    ``user-<name>`` for each user, ``project-<project>`` for each project's members.
 
     Policies see ``preferred_username`` from a datalab identity token: always a
     normalised name (``[a-z0-9-]``), so no claim can widen a resource pattern.
@@ -26,6 +28,7 @@ def iam_config(state, ports):
 
     issuer = identity_issuer(ports)
     personal = "arn:aws:s3:::user-${jwt:preferred_username}"
+    projects = [f"arn:aws:s3:::project-${{jwt:project_{i}}}" for i in range(1, PROJECT_SLOTS + 1)]
     return {
         "sts": {
             "tokenDuration": "1h",
@@ -54,6 +57,8 @@ def iam_config(state, ports):
             "name": "DatalabPersonalSpace",
             "document": {"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": ["s3:*"], "Resource": [personal, personal + "/*"]},
+                {"Effect": "Allow", "Action": ["s3:*"],
+                 "Resource": projects + [p + "/*" for p in projects]},
                 {"Effect": "Allow", "Action": ["sts:ValidateSession"], "Resource": ["*"]},
             ]},
         }],

@@ -100,6 +100,12 @@ class Storage:
         if personal.startswith("s3://"):
             bucket, _, prefix = personal[5:].partition("/")
             spaces.append({"id": "personal", "bucket": bucket, "prefix": prefix, "url": personal})
+        for var in sorted(self.env):
+            url = self.env[var]
+            if var.startswith("DATALAB_S3_PROJECT_") and url.startswith("s3://"):
+                bucket, _, prefix = url[5:].partition("/")
+                spaces.append({"id": bucket, "bucket": bucket, "prefix": prefix, "url": url,
+                               "project": var[len("DATALAB_S3_PROJECT_"):].lower().replace("_", "-")})
         return spaces
 
     def space(self, space_id):

@@ -37,8 +37,11 @@ def bob(stack):
 def test_spaces_list_the_personal_bucket(alice):
     r = alice("GET", "spaces")
     assert r.status_code == 200
-    assert r.json()["spaces"] == [{"id": "personal", "bucket": "user-alice", "prefix": "",
-                                   "url": "s3://user-alice/"}]
+    spaces = r.json()["spaces"]
+    assert spaces[0] == {"id": "personal", "bucket": "user-alice", "prefix": "", "url": "s3://user-alice/"}
+    assert spaces[1] == {"id": "project-stats", "bucket": "project-stats", "prefix": "",
+                         "url": "s3://project-stats/", "project": "stats"}
+    assert len(spaces) == 2
 
 
 def test_upload_list_download_move_share_delete(alice):
@@ -120,6 +123,9 @@ def test_bob_cannot_use_alices_spaces_or_server(alice, bob):
     assert bob("GET", "personal/list").json()["files"] == [] or all(
         f["name"] != "secret.txt" for f in bob("GET", "personal/list").json()["files"])
     assert bob("GET", "user-alice/list").status_code == 404
+    # the project space is shared: both see what either puts there
+    assert alice("PUT", "project-stats/upload", params={"key": "team.txt"}, data=b"team").status_code == 200
+    assert bob("GET", "project-stats/object", params={"key": "team.txt"}).content == b"team"
     # and alice's server refuses him outright
     for method, path in (("GET", "personal/list"), ("GET", "personal/object?key=secret.txt"),
                          ("DELETE", "personal/object?key=secret.txt"), ("POST", "personal/share")):
