@@ -17,7 +17,7 @@ import asyncio
 import os
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import HasTraits, Unicode, default
+from traitlets import HasTraits, Integer, Unicode, default
 
 from .credentials import CredentialsError, s3_credentials, vault_login
 
@@ -41,6 +41,13 @@ class CredentialsMixin(HasTraits):
     s3_project_bucket_template = Unicode(
         "project-{project}", config=True,
         help="Each project's shared bucket; ``{project}`` is the normalised project name.",
+    )
+    s3_session_duration = Integer(
+        12 * 3600, config=True,
+        help="""Lifetime in seconds of the S3 credentials given to a server (STS
+        ``DurationSeconds``, within the role's maximum). Kernels read them from the
+        environment, so they should outlast a working day; the Storage panel renews its
+        own through the hub whenever they expire.""",
     )
     vault_addr = Unicode("", config=True, help="Vault/OpenBao address. Empty: no Vault.")
     vault_role = Unicode("datalab-user", config=True, help="Vault JWT auth role.")
@@ -72,7 +79,8 @@ class CredentialsMixin(HasTraits):
         if self.s3_endpoint:
             try:
                 creds = await loop.run_in_executor(None, lambda: s3_credentials(
-                    identity, self.s3_endpoint, self.s3_role_arn, self.s3_region, session_name=name))
+                    identity, self.s3_endpoint, self.s3_role_arn, self.s3_region,
+                    session_name=name, duration=self.s3_session_duration))
                 bucket = self.s3_personal_bucket_template.format(username=name)
                 await loop.run_in_executor(None, _ensure_bucket, creds, bucket)
                 for project in self.projects():

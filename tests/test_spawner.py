@@ -114,3 +114,25 @@ def test_project_members_share_project_secrets_and_others_do_not(envs):
     assert vault(carol, "GET", "secret/data/projects/stats/db").status_code == 403
     assert vault(carol, "POST", "secret/data/projects/stats/db", {"data": {"pw": "x"}}).status_code == 403
     assert vault(carol, "LIST", "secret/metadata/projects").status_code == 403
+
+
+def test_s3_credentials_outlast_a_working_day_and_the_panel_renews_its_own(stack, envs):
+    import time
+
+    from jupyterhub_datalab.server.storage import Storage
+
+    env = envs["alice"]
+    assert int(env["DATALAB_S3_EXPIRES_AT"]) - time.time() > 11 * 3600
+    # the panel's service, its credentials expired: it renews them through the hub
+    expired = {**env, "DATALAB_S3_EXPIRES_AT": str(int(time.time()) - 10),
+               "AWS_SECRET_ACCESS_KEY": "expired-and-useless"}
+    storage = Storage(expired)
+    page = storage.list("personal")
+    assert storage._creds["AWS_ACCESS_KEY_ID"] != env["AWS_ACCESS_KEY_ID"]
+    assert isinstance(page["files"], list)
+    refused = {**expired, "JUPYTERHUB_API_TOKEN": "revoked"}
+    from jupyterhub_datalab.server.storage import StorageError
+
+    with pytest.raises(StorageError) as info:
+        Storage(refused).list("personal")
+    assert info.value.status == 401 and "could not be renewed" in info.value.message

@@ -133,7 +133,8 @@ class Storage:
 
     def _renew(self):
         try:
-            identity = user_tokens()["identity_token"]
+            identity = user_tokens(self.env.get("JUPYTERHUB_API_URL"),
+                                   self.env.get("JUPYTERHUB_API_TOKEN"))["identity_token"]
             fresh = s3_credentials(identity, self.endpoint, self.role_arn, self.region,
                                    session_name=self.username or "datalab")
         except (TokensUnavailable, CredentialsError, KeyError) as e:
