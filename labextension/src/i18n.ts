@@ -24,6 +24,48 @@ export interface IMessages {
   errorSession: (status: number) => string;
   errorServer: (status: number) => string;
   errorBadAnswer: string;
+  storage: IStorageMessages;
+}
+
+export interface IStorageMessages {
+  notConfigured: string;
+  loading: string;
+  emptyFolder: string;
+  root: string;
+  refresh: string;
+  newFolder: string;
+  newFolderPrompt: string;
+  upload: string;
+  dropHint: string;
+  loadMore: string;
+  sortBy: string;
+  sortName: string;
+  sortSize: string;
+  sortDate: string;
+  cancel: string;
+  uploadDone: string;
+  uploadCancelled: string;
+  download: string;
+  delete: string;
+  deleteConfirm: (name: string) => string;
+  deleteFolderConfirm: (name: string) => string;
+  rename: string;
+  renamePrompt: string;
+  copyPath: string;
+  snippets: string;
+  snippetsTitle: (name: string) => string;
+  share: string;
+  shareTitle: string;
+  shareExpiry: string;
+  oneHour: string;
+  oneDay: string;
+  sevenDays: string;
+  shareLink: string;
+  copy: string;
+  close: string;
+  preview: string;
+  previewTitle: (name: string) => string;
+  failed: (message: string) => string;
 }
 
 export const en: IMessages = {
@@ -46,7 +88,48 @@ export const en: IMessages = {
     `Your session is no longer valid; reload the page to sign in again (HTTP ${status}).`,
   errorServer: status =>
     `The datalab server could not answer (HTTP ${status}). Try again later.`,
-  errorBadAnswer: 'The datalab server sent an answer the sidebar does not understand.'
+  errorBadAnswer: 'The datalab server sent an answer the sidebar does not understand.',
+  storage: {
+    notConfigured: 'No S3 storage is configured for this server.',
+    loading: 'Loading…',
+    emptyFolder: 'This folder is empty. Drop files here to upload them.',
+    root: 'Spaces',
+    refresh: 'Refresh',
+    newFolder: 'New folder',
+    newFolderPrompt: 'Name of the new folder',
+    upload: 'Upload',
+    dropHint: 'Drop files to upload them here',
+    loadMore: 'Load more',
+    sortBy: 'Sort by',
+    sortName: 'name',
+    sortSize: 'size',
+    sortDate: 'date',
+    cancel: 'Cancel',
+    uploadDone: 'uploaded',
+    uploadCancelled: 'cancelled',
+    download: 'Download',
+    delete: 'Delete',
+    deleteConfirm: name => `Delete ${name}? This cannot be undone.`,
+    deleteFolderConfirm: name =>
+      `Delete the folder ${name} and everything in it? This cannot be undone.`,
+    rename: 'Rename',
+    renamePrompt: 'New name (a path inside this space)',
+    copyPath: 'Copy the s3:// path',
+    snippets: 'Code snippets',
+    snippetsTitle: name => `Read ${name} in code`,
+    share: 'Share a link',
+    shareTitle: 'Share a download link',
+    shareExpiry: 'The link works for',
+    oneHour: '1 hour',
+    oneDay: '1 day',
+    sevenDays: '7 days',
+    shareLink: 'Anyone with this link can download the file until it expires:',
+    copy: 'Copy',
+    close: 'Close',
+    preview: 'Preview',
+    previewTitle: name => `First rows of ${name}`,
+    failed: message => `Failed: ${message}`
+  }
 };
 
 export const fr: IMessages = {
@@ -71,7 +154,48 @@ export const fr: IMessages = {
   errorServer: status =>
     `Le serveur datalab n’a pas pu répondre (HTTP ${status}). Réessayez plus tard.`,
   errorBadAnswer:
-    'Le serveur datalab a envoyé une réponse que le panneau ne comprend pas.'
+    'Le serveur datalab a envoyé une réponse que le panneau ne comprend pas.',
+  storage: {
+    notConfigured: 'Aucun stockage S3 n’est configuré pour ce serveur.',
+    loading: 'Chargement…',
+    emptyFolder: 'Ce dossier est vide. Déposez des fichiers ici pour les téléverser.',
+    root: 'Espaces',
+    refresh: 'Actualiser',
+    newFolder: 'Nouveau dossier',
+    newFolderPrompt: 'Nom du nouveau dossier',
+    upload: 'Téléverser',
+    dropHint: 'Déposez des fichiers pour les téléverser ici',
+    loadMore: 'Afficher plus',
+    sortBy: 'Trier par',
+    sortName: 'nom',
+    sortSize: 'taille',
+    sortDate: 'date',
+    cancel: 'Annuler',
+    uploadDone: 'téléversé',
+    uploadCancelled: 'annulé',
+    download: 'Télécharger',
+    delete: 'Supprimer',
+    deleteConfirm: name => `Supprimer ${name} ? C’est définitif.`,
+    deleteFolderConfirm: name =>
+      `Supprimer le dossier ${name} et tout son contenu ? C’est définitif.`,
+    rename: 'Renommer',
+    renamePrompt: 'Nouveau nom (un chemin dans cet espace)',
+    copyPath: 'Copier le chemin s3://',
+    snippets: 'Extraits de code',
+    snippetsTitle: name => `Lire ${name} dans du code`,
+    share: 'Partager un lien',
+    shareTitle: 'Partager un lien de téléchargement',
+    shareExpiry: 'Le lien fonctionne pendant',
+    oneHour: '1 heure',
+    oneDay: '1 jour',
+    sevenDays: '7 jours',
+    shareLink: 'Toute personne ayant ce lien peut télécharger le fichier jusqu’à son expiration :',
+    copy: 'Copier',
+    close: 'Fermer',
+    preview: 'Aperçu',
+    previewTitle: name => `Premières lignes de ${name}`,
+    failed: message => `Échec : ${message}`
+  }
 };
 
 /** French for any `fr*` language code (`fr`, `fr_FR`, `fr-CA`), else English. */

@@ -1,14 +1,524 @@
 /**
- * Storage: the user's S3 spaces (personal bucket or prefix, project spaces).
- *
- * For now an empty state; the listing comes with its API client.
+ * Storage: browse, upload, download, share and delete files in the user's S3
+ * spaces (personal, then projects). Talks only to its own client, storage-api.ts.
  */
-import type { IMessages } from '../i18n';
+import { Clipboard, Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
+import {
+  closeIcon,
+  codeIcon,
+  copyIcon,
+  deleteIcon,
+  downloadIcon,
+  editIcon,
+  LabIcon,
+  linkIcon,
+  tableRowsIcon
+} from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
+
+import type { IMessages, IStorageMessages } from '../i18n';
+import {
+  IFileEntry,
+  IFolderEntry,
+  ISpace,
+  StorageClient,
+  StorageError
+} from '../storage-api';
 import { DatalabPanel } from './panel';
 
-export class StoragePanel extends DatalabPanel {
-  constructor(messages: IMessages) {
-    super({ kind: 'storage', title: messages.storageTitle });
-    this.showEmpty(messages.storageEmpty);
+type SortKey = 'name' | 'size' | 'date';
+
+export function humanSize(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
   }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Ready-to-paste code reading an S3 object, by file type. */
+export function snippets(url: string): { label: string; code: string }[] {
+  const lower = url.toLowerCase();
+  const parquet = lower.endsWith('.parquet');
+  const reader = parquet ? 'parquet' : lower.endsWith('.json') ? 'json' : 'csv';
+  return [
+    {
+      label: 'pandas',
+      code: `import pandas as pd\ndf = pd.read_${reader}("${url}")`
+    },
+    {
+      label: 'polars',
+      code: `import polars as pl\ndf = pl.read_${reader}("${url}")`
+    },
+    {
+      label: 'duckdb',
+      code:
+        'import duckdb\n' +
+        `duckdb.sql("SELECT * FROM '${url}' LIMIT 10").show()`
+    },
+    {
+      label: 'R (arrow)',
+      code: parquet
+        ? `df <- arrow::read_parquet("${url}")`
+        : `df <- arrow::read_csv_arrow("${url}")`
+    }
+  ];
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) {
+    node.className = className;
+  }
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+export class StoragePanel extends DatalabPanel {
+  constructor(messages: IMessages, client = new StorageClient()) {
+    super({ kind: 'storage', title: messages.storageTitle });
+    this._m = messages.storage;
+    this._client = client;
+    this.addClass('jp-Datalab-storage');
+
+    this._toolbar = el('div', 'jp-Datalab-storage-toolbar');
+    this._crumbs = el('nav', 'jp-Datalab-breadcrumbs');
+    this._status = el('p', 'jp-Datalab-storage-status');
+    this._status.setAttribute('role', 'status');
+    this._list = el('ul', 'jp-Datalab-storage-list');
+    this._more = el('button', 'jp-Datalab-button jp-Datalab-loadMore', this._m.loadMore);
+    this._more.onclick = () => void this._load(true);
+    this._uploads = el('ul', 'jp-Datalab-uploads');
+    this._input = el('input', 'jp-Datalab-upload-input');
+    this._input.type = 'file';
+    this._input.multiple = true;
+    this._input.hidden = true;
+    this._input.onchange = () => {
+      void this._uploadFiles(Array.from(this._input.files ?? []));
+      this._input.value = '';
+    };
+    this._buildToolbar();
+    this.body.replaceChildren(
+      this._toolbar,
+      this._crumbs,
+      this._status,
+      this._list,
+      this._more,
+      this._uploads,
+      this._input
+    );
+    this._bindDrop();
+    void this.start();
+  }
+
+  /** Load the spaces, then the first one's root. */
+  async start(): Promise<void> {
+    this._setStatus(this._m.loading);
+    try {
+      const answer = await this._client.spaces();
+      this._spaces = answer.spaces;
+    } catch (error) {
+      this._setStatus(this._m.failed(messageOf(error)), true);
+      return;
+    }
+    if (!this._spaces.length) {
+      this._setStatus(this._m.notConfigured);
+      this._toolbar.hidden = true;
+      return;
+    }
+    this._space = this._spaces[0];
+    await this.open('');
+  }
+
+  async open(prefix: string, space?: ISpace): Promise<void> {
+    if (space) {
+      this._space = space;
+    }
+    this._prefix = prefix;
+    await this._load(false);
+  }
+
+  private _buildToolbar(): void {
+    const button = (label: string, action: string, onClick: () => void) => {
+      const b = el('button', 'jp-Datalab-button', label);
+      b.dataset.action = action;
+      b.title = label;
+      b.onclick = onClick;
+      return b;
+    };
+    const sort = el('select', 'jp-Datalab-storage-sort');
+    sort.title = this._m.sortBy;
+    for (const [value, label] of [
+      ['name', this._m.sortName],
+      ['size', this._m.sortSize],
+      ['date', this._m.sortDate]
+    ]) {
+      const option = el('option', undefined, `${this._m.sortBy} ${label}`);
+      option.value = value;
+      sort.append(option);
+    }
+    sort.onchange = () => {
+      this._sort = sort.value as SortKey;
+      this._render();
+    };
+    this._toolbar.append(
+      button(this._m.upload, 'upload', () => this._input.click()),
+      button(this._m.newFolder, 'new-folder', () => void this._newFolder()),
+      button(this._m.refresh, 'refresh', () => void this._load(false)),
+      sort
+    );
+  }
+
+  private _bindDrop(): void {
+    const node = this.node;
+    node.addEventListener('dragover', event => {
+      if (event.dataTransfer?.types.includes('Files')) {
+        event.preventDefault();
+        node.classList.add('jp-mod-dropTarget');
+      }
+    });
+    node.addEventListener('dragleave', () => node.classList.remove('jp-mod-dropTarget'));
+    node.addEventListener('drop', event => {
+      node.classList.remove('jp-mod-dropTarget');
+      const files = Array.from(event.dataTransfer?.files ?? []);
+      if (files.length) {
+        event.preventDefault();
+        event.stopPropagation();
+        void this._uploadFiles(files);
+      }
+    });
+  }
+
+  private async _load(more: boolean): Promise<void> {
+    if (!this._space) {
+      return;
+    }
+    if (!more) {
+      this._folders = [];
+      this._files = [];
+      this._token = null;
+      this._setStatus(this._m.loading);
+    }
+    try {
+      const page = await this._client.list(this._space.id, this._prefix, more ? this._token : null);
+      this._folders.push(...page.folders);
+      this._files.push(...page.files);
+      this._token = page.next_token;
+      this._setStatus('');
+    } catch (error) {
+      this._setStatus(this._m.failed(messageOf(error)), true);
+    }
+    this._render();
+  }
+
+  private _render(): void {
+    this._renderCrumbs();
+    const folders = [...this._folders].sort((a, b) => a.name.localeCompare(b.name));
+    const files = [...this._files].sort((a, b) => {
+      if (this._sort === 'size') {
+        return b.size - a.size;
+      }
+      if (this._sort === 'date') {
+        return b.modified.localeCompare(a.modified);
+      }
+      return a.name.localeCompare(b.name);
+    });
+    const rows: HTMLElement[] = [];
+    for (const folder of folders) {
+      rows.push(this._row(folder, true));
+    }
+    for (const file of files) {
+      rows.push(this._row(file, false));
+    }
+    if (!rows.length && !this._status.textContent) {
+      this._setStatus(this._m.emptyFolder);
+    }
+    this._list.replaceChildren(...rows);
+    this._more.hidden = !this._token;
+  }
+
+  private _renderCrumbs(): void {
+    const parts: HTMLElement[] = [];
+    const crumb = (label: string, prefix: string, space?: ISpace) => {
+      const a = el('button', 'jp-Datalab-crumb', label);
+      a.onclick = () => void this.open(prefix, space);
+      return a;
+    };
+    if (this._spaces.length > 1) {
+      const select = el('select', 'jp-Datalab-storage-space');
+      for (const space of this._spaces) {
+        const option = el('option', undefined, space.project ?? space.id);
+        option.value = space.id;
+        option.selected = space.id === this._space?.id;
+        select.append(option);
+      }
+      select.onchange = () =>
+        void this.open('', this._spaces.find(s => s.id === select.value));
+      parts.push(select);
+    }
+    parts.push(crumb(this._space?.bucket ?? '', ''));
+    let prefix = '';
+    for (const name of this._prefix.split('/').filter(Boolean)) {
+      prefix += `${name}/`;
+      parts.push(el('span', 'jp-Datalab-crumbSep', '/'), crumb(name, prefix));
+    }
+    this._crumbs.replaceChildren(...parts);
+  }
+
+  private _row(entry: IFolderEntry | IFileEntry, folder: boolean): HTMLElement {
+    const li = el('li', 'jp-Datalab-storage-row');
+    li.dataset.key = entry.key;
+    li.dataset.kind = folder ? 'folder' : 'file';
+    const name = el('button', 'jp-Datalab-storage-name', folder ? `${entry.name}/` : entry.name);
+    name.title = entry.name;
+    if (folder) {
+      name.onclick = () => void this.open(entry.key);
+    } else {
+      name.onclick = () => this._downloadLink(entry.key).click();
+    }
+    li.append(name);
+    if (!folder) {
+      const file = entry as IFileEntry;
+      const meta = el('span', 'jp-Datalab-storage-meta', humanSize(file.size));
+      meta.title = new Date(file.modified).toLocaleString();
+      li.append(meta);
+    }
+    const actions = el('span', 'jp-Datalab-storage-actions');
+    const action = (id: string, label: string, icon: LabIcon, run: () => void) => {
+      const b = el('button', 'jp-Datalab-iconButton');
+      b.append(icon.element({ tag: 'span', className: 'jp-Datalab-icon' }));
+      b.dataset.action = id;
+      b.title = label;
+      b.setAttribute('aria-label', label);
+      b.onclick = event => {
+        event.stopPropagation();
+        run();
+      };
+      actions.append(b);
+    };
+    if (!folder) {
+      const file = entry as IFileEntry;
+      const link = this._downloadLink(entry.key);
+      link.className = 'jp-Datalab-iconButton';
+      link.dataset.action = 'download';
+      link.append(downloadIcon.element({ tag: 'span', className: 'jp-Datalab-icon' }));
+      link.title = this._m.download;
+      actions.append(link);
+      if (entry.name.toLowerCase().endsWith('.csv')) {
+        action('preview', this._m.preview, tableRowsIcon, () => void this._preview(file));
+      }
+      action('snippets', this._m.snippets, codeIcon, () => void this._snippets(file));
+      action('share', this._m.share, linkIcon, () => void this._share(file));
+      action('rename', this._m.rename, editIcon, () => void this._rename(file));
+    }
+    action('copy', this._m.copyPath, copyIcon, () => Clipboard.copyToSystem(this._s3url(entry.key)));
+    action('delete', this._m.delete, deleteIcon, () => void this._delete(entry, folder));
+    li.append(actions);
+    return li;
+  }
+
+  private _s3url(key: string): string {
+    return `s3://${this._space!.bucket}/${this._space!.prefix}${key}`;
+  }
+
+  private _downloadLink(key: string): HTMLAnchorElement {
+    const a = el('a');
+    a.href = this._client.downloadUrl(this._space!.id, key);
+    a.download = key.split('/').pop() ?? key;
+    return a;
+  }
+
+  private async _newFolder(): Promise<void> {
+    const answer = await InputDialog.getText({ title: this._m.newFolderPrompt });
+    if (!answer.button.accept || !answer.value) {
+      return;
+    }
+    await this._try(() => this._client.mkdir(this._space!.id, this._prefix + answer.value));
+  }
+
+  private async _delete(entry: IFolderEntry, folder: boolean): Promise<void> {
+    const result = await showDialog({
+      title: this._m.delete,
+      body: folder ? this._m.deleteFolderConfirm(entry.name) : this._m.deleteConfirm(entry.name),
+      buttons: [Dialog.cancelButton({ label: this._m.cancel }), Dialog.warnButton({ label: this._m.delete })]
+    });
+    if (result.button.accept) {
+      await this._try(() => this._client.remove(this._space!.id, entry.key));
+    }
+  }
+
+  private async _rename(entry: IFileEntry): Promise<void> {
+    const answer = await InputDialog.getText({ title: this._m.renamePrompt, text: entry.key });
+    if (!answer.button.accept || !answer.value || answer.value === entry.key) {
+      return;
+    }
+    await this._try(() => this._client.move(this._space!.id, entry.key, answer.value!));
+  }
+
+  private async _share(entry: IFileEntry): Promise<void> {
+    const choices: [string, number][] = [
+      [this._m.oneHour, 3600],
+      [this._m.oneDay, 86400],
+      [this._m.sevenDays, 7 * 86400]
+    ];
+    const pick = await InputDialog.getItem({
+      title: `${this._m.shareTitle}: ${entry.name}`,
+      label: this._m.shareExpiry,
+      items: choices.map(c => c[0])
+    });
+    if (!pick.button.accept) {
+      return;
+    }
+    const seconds = choices.find(c => c[0] === pick.value)?.[1] ?? 3600;
+    try {
+      const url = await this._client.share(this._space!.id, entry.key, seconds);
+      const body = el('div', 'jp-Datalab-shareBody');
+      const field = el('input', 'jp-Datalab-shareLink');
+      field.readOnly = true;
+      field.value = url;
+      body.append(el('p', undefined, this._m.shareLink), field);
+      const result = await showDialog({
+        title: this._m.shareTitle,
+        body: new Widget({ node: body }),
+        buttons: [Dialog.cancelButton({ label: this._m.close }), Dialog.okButton({ label: this._m.copy })]
+      });
+      if (result.button.accept) {
+        Clipboard.copyToSystem(url);
+      }
+    } catch (error) {
+      this._setStatus(this._m.failed(messageOf(error)), true);
+    }
+  }
+
+  private async _snippets(entry: IFileEntry): Promise<void> {
+    const body = el('div', 'jp-Datalab-snippets');
+    for (const snippet of snippets(this._s3url(entry.key))) {
+      const block = el('div', 'jp-Datalab-snippet');
+      const head = el('div', 'jp-Datalab-snippetHead', snippet.label);
+      const copy = el('button', 'jp-Datalab-button', this._m.copy);
+      copy.onclick = () => Clipboard.copyToSystem(snippet.code);
+      head.append(copy);
+      block.append(head, el('pre', undefined, snippet.code));
+      body.append(block);
+    }
+    await showDialog({
+      title: this._m.snippetsTitle(entry.name),
+      body: new Widget({ node: body }),
+      buttons: [Dialog.okButton({ label: this._m.close })]
+    });
+  }
+
+  private async _preview(entry: IFileEntry): Promise<void> {
+    try {
+      const table = await this._client.preview(this._space!.id, entry.key);
+      const node = el('table', 'jp-Datalab-preview');
+      const head = el('tr');
+      table.columns.forEach(c => head.append(el('th', undefined, c)));
+      node.append(head);
+      for (const row of table.rows) {
+        const tr = el('tr');
+        row.forEach(v => tr.append(el('td', undefined, v)));
+        node.append(tr);
+      }
+      await showDialog({
+        title: this._m.previewTitle(entry.name),
+        body: new Widget({ node }),
+        buttons: [Dialog.okButton({ label: this._m.close })]
+      });
+    } catch (error) {
+      this._setStatus(this._m.failed(messageOf(error)), true);
+    }
+  }
+
+  private async _uploadFiles(files: File[]): Promise<void> {
+    if (!this._space) {
+      return;
+    }
+    const space = this._space;
+    const prefix = this._prefix;
+    await Promise.all(
+      files.map(async file => {
+        const item = el('li', 'jp-Datalab-upload-item');
+        item.dataset.name = file.name;
+        const label = el('span', 'jp-Datalab-upload-name', file.name);
+        const bar = el('progress', 'jp-Datalab-upload-progress');
+        bar.max = 1;
+        bar.value = 0;
+        const state = el('span', 'jp-Datalab-upload-state', '0%');
+        const cancel = el('button', 'jp-Datalab-iconButton');
+        cancel.append(closeIcon.element({ tag: 'span', className: 'jp-Datalab-icon' }));
+        cancel.title = this._m.cancel;
+        cancel.dataset.action = 'cancel';
+        item.append(label, bar, state, cancel);
+        this._uploads.append(item);
+        const { xhr, done } = this._client.upload(space.id, prefix + file.name, file, f => {
+          bar.value = f;
+          state.textContent = `${Math.round(f * 100)}%`;
+        });
+        cancel.onclick = () => xhr.abort();
+        try {
+          await done;
+          item.dataset.state = 'done';
+          state.textContent = this._m.uploadDone;
+          bar.value = 1;
+          setTimeout(() => item.remove(), 4000);
+        } catch (error) {
+          const cancelled = error instanceof StorageError && error.status === -1;
+          item.dataset.state = cancelled ? 'cancelled' : 'error';
+          state.textContent = cancelled ? this._m.uploadCancelled : this._m.failed(messageOf(error));
+          item.classList.toggle('jp-mod-error', !cancelled);
+        }
+        cancel.remove();
+      })
+    );
+    if (this._space === space && this._prefix === prefix) {
+      await this._load(false);
+    }
+  }
+
+  private async _try(action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      this._setStatus(this._m.failed(messageOf(error)), true);
+      return;
+    }
+    await this._load(false);
+  }
+
+  private _setStatus(text: string, error = false): void {
+    this._status.textContent = text;
+    this._status.hidden = !text;
+    this._status.classList.toggle('jp-mod-error', error);
+  }
+
+  private readonly _m: IStorageMessages;
+  private readonly _client: StorageClient;
+  private readonly _toolbar: HTMLDivElement;
+  private readonly _crumbs: HTMLElement;
+  private readonly _status: HTMLParagraphElement;
+  private readonly _list: HTMLUListElement;
+  private readonly _more: HTMLButtonElement;
+  private readonly _uploads: HTMLUListElement;
+  private readonly _input: HTMLInputElement;
+  private _spaces: ISpace[] = [];
+  private _space: ISpace | null = null;
+  private _prefix = '';
+  private _folders: IFolderEntry[] = [];
+  private _files: IFileEntry[] = [];
+  private _token: string | null = null;
+  private _sort: SortKey = 'name';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,0 +1,174 @@
+/**
+ * Client for the storage API of the datalab server extension
+ * (`<baseUrl>datalab/api/storage/`). Errors carry the server's sentence.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+export interface ISpace {
+  id: string;
+  bucket: string;
+  prefix: string;
+  url: string;
+  project?: string;
+}
+
+export interface IFolderEntry {
+  key: string;
+  name: string;
+}
+
+export interface IFileEntry extends IFolderEntry {
+  size: number;
+  modified: string;
+}
+
+export interface IPage {
+  prefix: string;
+  folders: IFolderEntry[];
+  files: IFileEntry[];
+  next_token: string | null;
+}
+
+export class StorageError extends Error {
+  constructor(message: string, readonly status = 0) {
+    super(message);
+    this.name = 'StorageError';
+  }
+}
+
+export class StorageClient {
+  constructor(
+    readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  url(path: string, params: Record<string, string> = {}): string {
+    const query = new URLSearchParams(params).toString();
+    const base = URLExt.join(this.settings.baseUrl, 'datalab/api/storage', path);
+    return query ? `${base}?${query}` : base;
+  }
+
+  private async _json(
+    path: string,
+    init: RequestInit = {},
+    params: Record<string, string> = {}
+  ): Promise<any> {
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(
+        this.url(path, params),
+        init,
+        this.settings
+      );
+    } catch (error) {
+      throw new StorageError(String(error));
+    }
+    let data: any = {};
+    try {
+      data = await response.json();
+    } catch {
+      data = {};
+    }
+    if (!response.ok) {
+      throw new StorageError(
+        data?.message || `HTTP ${response.status}`,
+        response.status
+      );
+    }
+    return data;
+  }
+
+  async spaces(): Promise<{ configured: boolean; spaces: ISpace[] }> {
+    return this._json('spaces');
+  }
+
+  async list(space: string, prefix: string, token?: string | null): Promise<IPage> {
+    const params: Record<string, string> = { prefix, limit: '200' };
+    if (token) {
+      params.token = token;
+    }
+    return this._json(`${space}/list`, {}, params);
+  }
+
+  downloadUrl(space: string, key: string): string {
+    return this.url(`${space}/object`, { key });
+  }
+
+  async remove(space: string, key: string): Promise<{ deleted: number }> {
+    return this._json(`${space}/object`, { method: 'DELETE' }, { key });
+  }
+
+  async mkdir(space: string, key: string): Promise<{ key: string }> {
+    return this._json(`${space}/folder`, {
+      method: 'POST',
+      body: JSON.stringify({ key })
+    });
+  }
+
+  async move(space: string, source: string, target: string): Promise<void> {
+    await this._json(`${space}/move`, {
+      method: 'POST',
+      body: JSON.stringify({ source, target })
+    });
+  }
+
+  async share(space: string, key: string, expiresIn: number): Promise<string> {
+    const data = await this._json(`${space}/share`, {
+      method: 'POST',
+      body: JSON.stringify({ key, expires_in: expiresIn })
+    });
+    return data.url;
+  }
+
+  async preview(
+    space: string,
+    key: string
+  ): Promise<{ columns: string[]; rows: string[][] }> {
+    return this._json(`${space}/preview`, {}, { key });
+  }
+
+  /**
+   * Upload one file with progress; resolves when stored. `xhr.abort()` cancels
+   * (the server then aborts the multipart upload).
+   */
+  upload(
+    space: string,
+    key: string,
+    file: Blob,
+    onProgress: (fraction: number) => void
+  ): { xhr: XMLHttpRequest; done: Promise<void> } {
+    const xhr = new XMLHttpRequest();
+    const done = new Promise<void>((resolve, reject) => {
+      xhr.open('PUT', this.url(`${space}/upload`, { key }));
+      const xsrf = document.cookie.match('\\b_xsrf=([^;]*)\\b');
+      if (xsrf) {
+        xhr.setRequestHeader('X-XSRFToken', decodeURIComponent(xsrf[1]));
+      }
+      if (this.settings.token) {
+        xhr.setRequestHeader('Authorization', `token ${this.settings.token}`);
+      }
+      xhr.upload.onprogress = event => {
+        if (event.lengthComputable) {
+          onProgress(event.loaded / event.total);
+        }
+      };
+      xhr.onload = () => {
+        if (xhr.status >= 200 && xhr.status < 300) {
+          resolve();
+        } else {
+          let message = `HTTP ${xhr.status}`;
+          try {
+            message = JSON.parse(xhr.responseText).message || message;
+          } catch {
+            // keep the status
+          }
+          reject(new StorageError(message, xhr.status));
+        }
+      };
+      xhr.onerror = () => reject(new StorageError('network', 0));
+      xhr.onabort = () => reject(new StorageError('cancelled', -1));
+      xhr.send(file);
+    });
+    return { xhr, done };
+  }
+}
