@@ -135,7 +135,7 @@ class ShareHandler(DatalabHandler):
 class PreviewHandler(DatalabHandler):
     @tornado.web.authenticated
     async def get(self, space):
-        result = await self.run(_storage(self).preview_csv, space, self.get_argument("key"))
+        result = await self.run(_storage(self).preview, space, self.get_argument("key"))
         self.finish(json.dumps(result))
 
 

@@ -245,6 +245,46 @@ class Storage:
             "get_object", Params={"Bucket": bucket, "Key": full}, ExpiresIn=expires_in)
         return {"url": url, "expires_in": expires_in}
 
+    def preview(self, space_id, key, rows=20):
+        """The first rows of a CSV or Parquet file, without reading all of it."""
+        if key.lower().endswith(".parquet"):
+            return self.preview_parquet(space_id, key, rows)
+        return self.preview_csv(space_id, key, rows)
+
+    def preview_parquet(self, space_id, key, rows=20):
+        """First rows of a Parquet file: its footer, then only the first row group's pages."""
+        try:
+            import pyarrow.parquet as pq
+            from pyarrow import fs
+        except ImportError:
+            raise StorageError(501, "Previewing Parquet files needs pyarrow in this server's "
+                                    "environment: pip install pyarrow") from None
+        bucket, full = self._where(space_id, check_key(key))
+        self.client()  # renews the credentials if needed
+        s3 = fs.S3FileSystem(
+            access_key=self._creds["AWS_ACCESS_KEY_ID"],
+            secret_key=self._creds["AWS_SECRET_ACCESS_KEY"],
+            session_token=self._creds["AWS_SESSION_TOKEN"],
+            endpoint_override=self.endpoint, region=self.region,
+            scheme="https" if self.endpoint.startswith("https") else "http")
+        try:
+            with s3.open_input_file(f"{bucket}/{full}") as f:
+                batch = next(pq.ParquetFile(f).iter_batches(batch_size=rows), None)
+        except OSError as e:
+            text = str(e)
+            if "ACCESS_DENIED" in text or "403" in text:
+                raise StorageError(403, f"Permission denied: you cannot read {key}.") from None
+            if "NOT_FOUND" in text or "404" in text or "does not exist" in text:
+                raise StorageError(404, f"Not found: cannot read {key}; it may have been deleted.") from None
+            raise StorageError(422, f"{key} is not a readable Parquet file.") from None
+        except Exception:
+            raise StorageError(422, f"{key} is not a readable Parquet file.") from None
+        if batch is None:
+            return {"columns": [], "rows": []}
+        table = batch.to_pylist()
+        columns = batch.schema.names
+        return {"columns": columns, "rows": [[_cell(r[c]) for c in columns] for r in table]}
+
     def preview_csv(self, space_id, key, rows=20, max_bytes=65536):
         """The first rows of a CSV file, read from its first bytes only."""
         import csv
@@ -265,3 +305,8 @@ class Storage:
             dialect = csv.excel
         table = list(csv.reader(lines[: rows + 1], dialect))
         return {"columns": table[0] if table else [], "rows": table[1:]}
+
+
+def _cell(value):
+    """A preview cell as text (dates, decimals and nulls included)."""
+    return "" if value is None else str(value)

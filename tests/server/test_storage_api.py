@@ -104,7 +104,7 @@ def test_hostile_keys_are_refused_in_words(alice, key, words):
                              ("GET", "personal/object", {"params": {"key": key}}),
                              ("DELETE", "personal/object", {"params": {"key": key}})):
         r = alice(method, path, **kw)
-        assert r.status_code == 400, (method, key, r.status_code)
+        assert r.status_code == 400, (method, key, r.status_code, r.text[:300])
         assert words in r.json()["message"]
 
 
@@ -144,3 +144,33 @@ def test_share_expiry_is_validated(alice):
     missing = alice("POST", "personal/share", json={"key": "nope.txt", "expires_in": 120})
     assert missing.status_code == 404 and "Not found" in missing.json()["message"]
     assert urllib.parse.urlsplit(alice("POST", "personal/share", json={"key": "s.txt"}).json()["url"]).query
+
+
+def test_parquet_preview_reads_the_first_rows(alice):
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"id": list(range(1000)), "label": [f"row {i}" for i in range(1000)]}),
+                   buffer, row_group_size=100)
+    assert alice("PUT", "personal/upload", params={"key": "t/table.parquet"},
+                 data=buffer.getvalue()).status_code == 200
+    preview = alice("GET", "personal/preview", params={"key": "t/table.parquet"}).json()
+    assert preview["columns"] == ["id", "label"]
+    assert preview["rows"][:2] == [["0", "row 0"], ["1", "row 1"]] and len(preview["rows"]) == 20
+    alice("PUT", "personal/upload", params={"key": "t/fake.parquet"}, data=b"not parquet at all")
+    bad = alice("GET", "personal/preview", params={"key": "t/fake.parquet"})
+    assert bad.status_code == 422 and "not a readable Parquet" in bad.json()["message"]
+
+
+def test_s3_down_is_said_in_words():
+    from jupyterhub_datalab.server.storage import Storage, StorageError
+
+    storage = Storage({"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "k",
+                       "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t",
+                       "DATALAB_S3_PERSONAL": "s3://user-x/"})
+    with pytest.raises(StorageError) as info:
+        storage.list("personal")
+    assert info.value.status == 503 and "cannot be reached" in info.value.message
