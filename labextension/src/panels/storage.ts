@@ -189,11 +189,17 @@ export class StoragePanel extends DatalabPanel {
     node.addEventListener('dragleave', () => node.classList.remove('jp-mod-dropTarget'));
     node.addEventListener('drop', event => {
       node.classList.remove('jp-mod-dropTarget');
-      const files = Array.from(event.dataTransfer?.files ?? []);
-      if (files.length) {
+      const items = Array.from(event.dataTransfer?.items ?? []);
+      const entries = items
+        .map(item => item.webkitGetAsEntry?.())
+        .filter((e): e is FileSystemEntry => !!e);
+      if (entries.length) {
         event.preventDefault();
         event.stopPropagation();
-        void this._uploadFiles(files);
+        // folders keep their structure: each file goes to <folder>/<its path>
+        void Promise.all(entries.map(e => collectFiles(e, ''))).then(lists =>
+          this._uploadFiles(lists.flat())
+        );
       }
     });
   }
@@ -313,7 +319,7 @@ export class StoragePanel extends DatalabPanel {
       link.append(downloadIcon.element({ tag: 'span', className: 'jp-Datalab-icon' }));
       link.title = this._m.download;
       actions.append(link);
-      if (entry.name.toLowerCase().endsWith('.csv')) {
+      if (/\.(csv|parquet)$/i.test(entry.name)) {
         action('preview', this._m.preview, tableRowsIcon, () => void this._preview(file));
       }
       action('snippets', this._m.snippets, codeIcon, () => void this._snippets(file));
@@ -439,17 +445,19 @@ export class StoragePanel extends DatalabPanel {
     }
   }
 
-  private async _uploadFiles(files: File[]): Promise<void> {
+  private async _uploadFiles(files: (File | IPathedFile)[]): Promise<void> {
     if (!this._space) {
       return;
     }
     const space = this._space;
     const prefix = this._prefix;
     await Promise.all(
-      files.map(async file => {
+      files.map(async entry => {
+        const file = entry instanceof File ? entry : entry.file;
+        const path = entry instanceof File ? entry.name : entry.path;
         const item = el('li', 'jp-Datalab-upload-item');
-        item.dataset.name = file.name;
-        const label = el('span', 'jp-Datalab-upload-name', file.name);
+        item.dataset.name = path;
+        const label = el('span', 'jp-Datalab-upload-name', path);
         const bar = el('progress', 'jp-Datalab-upload-progress');
         bar.max = 1;
         bar.value = 0;
@@ -460,7 +468,7 @@ export class StoragePanel extends DatalabPanel {
         cancel.dataset.action = 'cancel';
         item.append(label, bar, state, cancel);
         this._uploads.append(item);
-        const { xhr, done } = this._client.upload(space.id, prefix + file.name, file, f => {
+        const { xhr, done } = this._client.upload(space.id, prefix + path, file, f => {
           bar.value = f;
           state.textContent = `${Math.round(f * 100)}%`;
         });
@@ -517,6 +525,38 @@ export class StoragePanel extends DatalabPanel {
   private _files: IFileEntry[] = [];
   private _token: string | null = null;
   private _sort: SortKey = 'name';
+}
+
+/** A file dropped inside a folder, with its path relative to the drop. */
+interface IPathedFile {
+  file: File;
+  path: string;
+}
+
+/** Every file under a dropped entry (a file, or a folder read recursively). */
+async function collectFiles(entry: FileSystemEntry, parent: string): Promise<IPathedFile[]> {
+  if (entry.isFile) {
+    const file = await new Promise<File>((resolve, reject) =>
+      (entry as FileSystemFileEntry).file(resolve, reject)
+    );
+    return [{ file, path: parent + entry.name }];
+  }
+  const reader = (entry as FileSystemDirectoryEntry).createReader();
+  const children: FileSystemEntry[] = [];
+  // readEntries answers in batches until it returns an empty one
+  for (;;) {
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) =>
+      reader.readEntries(resolve, reject)
+    );
+    if (!batch.length) {
+      break;
+    }
+    children.push(...batch);
+  }
+  const nested = await Promise.all(
+    children.map(child => collectFiles(child, `${parent}${entry.name}/`))
+  );
+  return nested.flat();
 }
 
 function messageOf(error: unknown): string {
