@@ -21,6 +21,7 @@ from pathlib import Path
 
 import boto3
 import psutil
+import requests
 from boto3.s3.transfer import TransferConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -129,9 +130,25 @@ def run(stack, args):
             pass
     api_down = time.monotonic() - t0
 
+    # the same API straight to the server, without the proxy hop (to attribute the cost)
+    direct = env["JUPYTERHUB_SERVICE_URL"].rstrip("/") + "/datalab/api/storage/personal"
+    auth = {"Authorization": f"token {env['JUPYTERHUB_API_TOKEN']}"}
+    t0 = time.monotonic()
+    requests.put(f"{direct}/upload", params={"key": "bench/direct.bin"}, data=Stream(),
+                 headers=auth, timeout=3600).raise_for_status()
+    direct_up = time.monotonic() - t0
+    t0 = time.monotonic()
+    with requests.get(f"{direct}/object", params={"key": "bench/direct.bin"}, headers=auth,
+                      stream=True, timeout=3600) as r:
+        for _ in r.iter_content(CHUNK):
+            pass
+    direct_down = time.monotonic() - t0
+
     mb = size / 2**20
     rows.append(("upload MB/s", mb / raw_up, mb / api_up))
     rows.append(("download MB/s", mb / raw_down, mb / api_down))
+    rows.append(("upload, no proxy", mb / raw_up, mb / direct_up))
+    rows.append(("download, no proxy", mb / raw_down, mb / direct_down))
 
     print(f"creating {args.objects} objects under many/ ...", file=sys.stderr)
     with ThreadPoolExecutor(16) as pool:

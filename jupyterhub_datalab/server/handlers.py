@@ -166,6 +166,7 @@ class UploadHandler(DatalabHandler):
         self.buffer = bytearray()
         self.parts = []
         self.upload_id = None
+        self.in_flight = None  # the part being sent while the next one is received
         self.done = False
 
     async def data_received(self, chunk):
@@ -174,17 +175,28 @@ class UploadHandler(DatalabHandler):
             await self._send_part()
 
     async def _send_part(self):
+        """Send the buffer as the next part, overlapping with receiving the one after.
+
+        At most one part is in flight: memory stays near two parts whatever the size.
+        """
         loop = asyncio.get_running_loop()
         if self.upload_id is None:
             answer = await loop.run_in_executor(None, lambda: self.client.create_multipart_upload(
                 Bucket=self.bucket, Key=self.full_key))
             self.upload_id = answer["UploadId"]
+        await self._wait_in_flight()
         data, self.buffer = bytes(self.buffer), bytearray()
         number = len(self.parts) + 1
-        answer = await loop.run_in_executor(None, lambda: self.client.upload_part(
+        self.parts.append({"PartNumber": number})
+        self.in_flight = (number, loop.run_in_executor(None, lambda: self.client.upload_part(
             Bucket=self.bucket, Key=self.full_key, UploadId=self.upload_id,
-            PartNumber=number, Body=data))
-        self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+            PartNumber=number, Body=data)))
+
+    async def _wait_in_flight(self):
+        if self.in_flight is not None:
+            number, future = self.in_flight
+            self.in_flight = None
+            self.parts[number - 1]["ETag"] = (await future)["ETag"]
 
     @tornado.web.authenticated
     async def put(self, space):
@@ -201,6 +213,7 @@ class UploadHandler(DatalabHandler):
             else:
                 if self.buffer:
                     await self._send_part()
+                await self._wait_in_flight()
                 await loop.run_in_executor(None, lambda: self.client.complete_multipart_upload(
                     Bucket=self.bucket, Key=self.full_key, UploadId=self.upload_id,
                     MultipartUpload={"Parts": self.parts}))
