@@ -108,6 +108,14 @@ class CredentialsMixin(HasTraits):
                 for project in self.projects():
                     env[f"VAULT_PROJECT_PATH_{env_suffix(project)}"] = (
                         f"{self.vault_kv_mount}/projects/{project}")
+                injected = await loop.run_in_executor(None, _injected_secrets, env)
+                # values stay out of logs: only the names are said
+                self.log.info("Injecting %d secret variables into %s's server: %s",
+                              len(injected), name, ", ".join(sorted(injected)) or "-")
+                injected = {k: v for k, v in injected.items() if k not in env}
+                env.update(injected)
+                # names only: the server drops them from new kernels when unmarked
+                env["DATALAB_INJECTED_KEYS"] = ",".join(sorted(injected))
             except CredentialsError as e:
                 self.log.warning("Vault token for %s: %s", name, e)
         return env
@@ -121,6 +129,16 @@ class CredentialsMixin(HasTraits):
         env["DATALAB_USER"] = self.user.name
         env.update(self._credential_env or {})
         return env
+
+
+def _injected_secrets(env):
+    """Keys and values of the secrets the user marked for injection."""
+    from .server.secrets import Secrets, SecretsError
+
+    try:
+        return Secrets(env).injected_environment()
+    except SecretsError:
+        return {}
 
 
 def env_suffix(name):

@@ -117,7 +117,7 @@ path "{KV_MOUNT}/data/{path}/*" {{
   capabilities = ["create", "read", "update", "patch", "delete", "list"]
 }}
 path "{KV_MOUNT}/metadata/{path}/*" {{
-  capabilities = ["read", "list", "delete"]
+  capabilities = ["create", "update", "patch", "read", "list", "delete"]
 }}
 path "{KV_MOUNT}/metadata/{path}" {{
   capabilities = ["list"]

@@ -7,6 +7,7 @@ server's owner gets in); errors come back as JSON ``{"message": ...}`` in words.
 import asyncio
 import json
 import mimetypes
+import os
 from urllib.parse import quote
 
 import tornado.web
@@ -14,6 +15,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .._version import __version__
+from .secrets import Secrets, SecretsError
 from .storage import Storage, StorageError, check_key
 
 PART_SIZE = 8 * 1024 * 1024  # multipart upload part; memory per upload stays near this
@@ -31,7 +33,7 @@ def _storage(handler):
 class DatalabHandler(APIHandler):
     def write_error(self, status_code, **kwargs):
         exc = kwargs.get("exc_info", (None, None))[1]
-        message = exc.message if isinstance(exc, StorageError) else self._reason
+        message = exc.message if isinstance(exc, (StorageError, SecretsError)) else self._reason
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"message": message}))
 
@@ -39,7 +41,7 @@ class DatalabHandler(APIHandler):
         """Run a blocking S3 call off the event loop; StorageError -> HTTP error."""
         try:
             return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
-        except StorageError as e:
+        except (StorageError, SecretsError) as e:
             self.set_status(e.status)
             raise tornado.web.HTTPError(e.status, reason=e.message) from e
 
@@ -155,14 +157,17 @@ class UploadHandler(DatalabHandler):
         # streamed to S3 part by part: the server-wide body limit does not apply
         self.request.connection.set_max_body_size(MAX_OBJECT_SIZE)
         self.request.connection.set_body_timeout(3600)
+        self.error = None
         try:
             space = self.path_kwargs["space"]
             self.key = check_key(self.get_argument("key"))
             self.storage = _storage(self)
             self.bucket, self.full_key = self.storage._where(space, self.key)
             self.client = await self.run(self.storage.client)
-        except StorageError as e:
-            raise tornado.web.HTTPError(e.status, reason=e.message) from e
+        except (StorageError, tornado.web.HTTPError) as e:
+            # answer once the body is read: closing mid-body would break the
+            # proxy's kept-alive connection for the next request
+            self.error = e
         self.buffer = bytearray()
         self.parts = []
         self.upload_id = None
@@ -170,6 +175,8 @@ class UploadHandler(DatalabHandler):
         self.done = False
 
     async def data_received(self, chunk):
+        if self.error is not None:
+            return
         self.buffer.extend(chunk)
         if len(self.buffer) >= PART_SIZE:
             await self._send_part()
@@ -204,6 +211,10 @@ class UploadHandler(DatalabHandler):
 
         from .storage import explain
 
+        if self.error is not None:
+            e = self.error
+            status = getattr(e, "status", None) or getattr(e, "status_code", 400)
+            raise tornado.web.HTTPError(status, reason=getattr(e, "message", None) or e.reason)
         loop = asyncio.get_running_loop()
         try:
             if self.upload_id is None:
@@ -238,6 +249,95 @@ class UploadHandler(DatalabHandler):
         super().on_connection_close()
 
 
+def _secrets(handler):
+    settings = handler.settings
+    if "datalab_secrets" not in settings:
+        settings["datalab_secrets"] = Secrets()
+    return settings["datalab_secrets"]
+
+
+class SecretSpacesHandler(DatalabHandler):
+    @tornado.web.authenticated
+    def get(self):
+        secrets = _secrets(self)
+        self.finish(json.dumps({"configured": secrets.configured, "spaces": secrets.spaces()}))
+
+
+class SecretListHandler(DatalabHandler):
+    @tornado.web.authenticated
+    async def get(self, space):
+        result = await self.run(_secrets(self).list, space, self.get_argument("folder", ""))
+        self.finish(json.dumps(result))
+
+
+class SecretHandler(DatalabHandler):
+    """GET describes (keys, versions; no values), PUT writes a new version, DELETE removes."""
+
+    @tornado.web.authenticated
+    async def get(self, space):
+        result = await self.run(_secrets(self).describe, space, self.get_argument("path"))
+        self.finish(json.dumps(result))
+
+    @tornado.web.authenticated
+    async def put(self, space):
+        body = self.body()
+        result = await self.run(_secrets(self).write, space, body.get("path"), body.get("data"),
+                                body.get("cas"))
+        await self._refresh_kernel_environment()
+        self.finish(json.dumps(result))
+
+    @tornado.web.authenticated
+    async def delete(self, space):
+        result = await self.run(_secrets(self).delete, space, self.get_argument("path"))
+        await self._refresh_kernel_environment()
+        self.finish(json.dumps(result))
+
+    async def _refresh_kernel_environment(self):
+        await refresh_kernel_environment(self)
+
+
+class SecretValueHandler(DatalabHandler):
+    """The values, only when asked for (the panel hides them until then)."""
+
+    @tornado.web.authenticated
+    async def get(self, space):
+        result = await self.run(_secrets(self).read, space, self.get_argument("path"),
+                                self.get_argument("version", None))
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(result))
+
+
+class SecretActionHandler(DatalabHandler):
+    @tornado.web.authenticated
+    async def post(self, space, action):
+        body, secrets = self.body(), _secrets(self)
+        if action == "rename":
+            result = await self.run(secrets.rename, space, body.get("source"), body.get("target"))
+        elif action == "restore":
+            result = await self.run(secrets.restore, space, body.get("path"), body.get("version"))
+        else:  # inject
+            result = await self.run(secrets.set_injected, space, body.get("path"),
+                                    bool(body.get("injected")))
+        await refresh_kernel_environment(self)
+        self.finish(json.dumps(result))
+
+
+async def refresh_kernel_environment(handler):
+    """New kernels see the marked secrets at once: they inherit this process's environment."""
+    settings = handler.settings
+    try:
+        env = await handler.run(_secrets(handler).injected_environment)
+    except tornado.web.HTTPError:
+        return
+    if "datalab_injected_keys" not in settings:  # what the spawner injected
+        settings["datalab_injected_keys"] = set(filter(None, os.environ.get(
+            "DATALAB_INJECTED_KEYS", "").split(",")))
+    for key in settings["datalab_injected_keys"] - set(env):
+        os.environ.pop(key, None)
+    os.environ.update(env)
+    settings["datalab_injected_keys"] = set(env)
+
+
 def setup_handlers(web_app):
     base_url = web_app.settings["base_url"]
     api = url_path_join(base_url, "datalab", "api")
@@ -252,4 +352,9 @@ def setup_handlers(web_app):
         (url_path_join(api, "storage") + space + "/move", MoveHandler),
         (url_path_join(api, "storage") + space + "/share", ShareHandler),
         (url_path_join(api, "storage") + space + "/preview", PreviewHandler),
+        (url_path_join(api, "secrets", "spaces"), SecretSpacesHandler),
+        (url_path_join(api, "secrets") + space + "/list", SecretListHandler),
+        (url_path_join(api, "secrets") + space + "/secret", SecretHandler),
+        (url_path_join(api, "secrets") + space + "/value", SecretValueHandler),
+        (url_path_join(api, "secrets") + space + r"/(?P<action>rename|restore|inject)", SecretActionHandler),
     ])

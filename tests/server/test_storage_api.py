@@ -12,16 +12,18 @@ from ..stackctl import oidc_login, start_server
 class Client:
     """Calls a user's server API the way the JupyterLab panel does (cookie + XSRF)."""
 
-    def __init__(self, stack, user):
+    def __init__(self, stack, user, api="storage"):
         self.session = oidc_login(stack.hub_url, user, stack.password(user))
         start_server(self.session, stack.hub_url, user)
-        self.base = f"{stack.hub_url}/user/{user}/datalab/api/storage"
-        xsrf = next(c.value for c in self.session.cookies
-                    if c.name == "_xsrf" and c.path.startswith(f"/user/{user}"))
-        self.session.headers["X-XSRFToken"] = xsrf
+        self.base = f"{stack.hub_url}/user/{user}/datalab/api/{api}"
+        self.user = user
 
     def __call__(self, method, path, **kw):
-        return self.session.request(method, f"{self.base}/{path}", timeout=120, **kw)
+        # the current cookie: a restarted server sets a new one
+        xsrf = next(c.value for c in self.session.cookies
+                    if c.name == "_xsrf" and c.path.startswith(f"/user/{self.user}"))
+        headers = {"X-XSRFToken": xsrf, **kw.pop("headers", {})}
+        return self.session.request(method, f"{self.base}/{path}", timeout=120, headers=headers, **kw)
 
 
 @pytest.fixture(scope="module")
