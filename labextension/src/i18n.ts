@@ -25,6 +25,39 @@ export interface IMessages {
   errorServer: (status: number) => string;
   errorBadAnswer: string;
   storage: IStorageMessages;
+  secrets: ISecretsMessages;
+}
+
+export interface ISecretsMessages {
+  notConfigured: string;
+  loading: string;
+  empty: string;
+  newSecret: string;
+  refresh: string;
+  name: string;
+  key: string;
+  value: string;
+  addKey: string;
+  save: string;
+  cancel: string;
+  close: string;
+  edit: string;
+  reveal: string;
+  hide: string;
+  delete: string;
+  deleteConfirm: (name: string) => string;
+  rename: string;
+  renamePrompt: string;
+  versions: string;
+  restore: string;
+  current: string;
+  inject: string;
+  injectHelp: string;
+  injected: string;
+  code: string;
+  codeTitle: (name: string) => string;
+  back: string;
+  failed: (message: string) => string;
 }
 
 export interface IStorageMessages {
@@ -129,6 +162,37 @@ export const en: IMessages = {
     preview: 'Preview',
     previewTitle: name => `First rows of ${name}`,
     failed: message => `Failed: ${message}`
+  },
+  secrets: {
+    notConfigured: 'No Vault is configured for this server.',
+    loading: 'Loading…',
+    empty: 'No secrets here yet.',
+    newSecret: 'New secret',
+    refresh: 'Refresh',
+    name: 'Name (folders with /)',
+    key: 'Key',
+    value: 'Value',
+    addKey: 'Add a key',
+    save: 'Save',
+    cancel: 'Cancel',
+    close: 'Close',
+    edit: 'Edit',
+    reveal: 'Show values',
+    hide: 'Hide values',
+    delete: 'Delete',
+    deleteConfirm: name => `Delete the secret ${name} and all its versions?`,
+    rename: 'Rename',
+    renamePrompt: 'New name',
+    versions: 'Versions',
+    restore: 'Restore',
+    current: 'current',
+    inject: 'Inject into my servers and kernels',
+    injectHelp: 'Its keys become environment variables of new kernels and of your next server.',
+    injected: 'injected',
+    code: 'Copy as code',
+    codeTitle: name => `Use ${name} in code`,
+    back: 'Back',
+    failed: message => `Failed: ${message}`
   }
 };
 
@@ -194,6 +258,37 @@ export const fr: IMessages = {
     close: 'Fermer',
     preview: 'Aperçu',
     previewTitle: name => `Premières lignes de ${name}`,
+    failed: message => `Échec : ${message}`
+  },
+  secrets: {
+    notConfigured: 'Aucun Vault n’est configuré pour ce serveur.',
+    loading: 'Chargement…',
+    empty: 'Aucun secret ici pour l’instant.',
+    newSecret: 'Nouveau secret',
+    refresh: 'Actualiser',
+    name: 'Nom (dossiers avec /)',
+    key: 'Clé',
+    value: 'Valeur',
+    addKey: 'Ajouter une clé',
+    save: 'Enregistrer',
+    cancel: 'Annuler',
+    close: 'Fermer',
+    edit: 'Modifier',
+    reveal: 'Afficher les valeurs',
+    hide: 'Masquer les valeurs',
+    delete: 'Supprimer',
+    deleteConfirm: name => `Supprimer le secret ${name} et toutes ses versions ?`,
+    rename: 'Renommer',
+    renamePrompt: 'Nouveau nom',
+    versions: 'Versions',
+    restore: 'Restaurer',
+    current: 'actuelle',
+    inject: 'Injecter dans mes serveurs et noyaux',
+    injectHelp: 'Ses clés deviennent des variables d’environnement des nouveaux noyaux et de votre prochain serveur.',
+    injected: 'injecté',
+    code: 'Copier en code',
+    codeTitle: name => `Utiliser ${name} dans du code`,
+    back: 'Retour',
     failed: message => `Échec : ${message}`
   }
 };
