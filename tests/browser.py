@@ -44,3 +44,21 @@ def screenshot(page, name):
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def login_and_open_sidebar(page, stack, username):
+    """Log in by clicking through the provider's form, wait for JupyterLab, open Datalab."""
+    page.goto(stack.hub_url + "/hub/login")
+    page.click("a:has-text('Sign in with')")
+    page.fill("#username", username)
+    page.fill("#password", stack.password(username))
+    page.click("#login-submit")
+    # no options form yet: the hub starts the server and JupyterLab opens
+    page.wait_for_url(f"{stack.hub_url}/user/{username}/lab**", timeout=120_000)
+    tab = page.locator(".jp-SideBar .lm-TabBar-tab[data-id='datalab-sidebar']")
+    tab.wait_for(timeout=60_000)
+    page.wait_for_selector("#main.jp-LabShell, .jp-LabShell", timeout=60_000)
+    page.wait_for_timeout(500)  # let JupyterLab restore the saved layout first
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click()  # a restored layout may have it open already: clicking would close it
+    page.locator(".jp-Datalab-sidebar").wait_for(state="visible", timeout=30_000)

@@ -49,11 +49,13 @@ def test_s3_credentials_reach_only_the_users_own_bucket(envs):
             call()
 
 
-def test_vault_token_reaches_only_the_users_own_path(envs):
-    def vault(env, method, path, body=None):
-        return requests.request(method, f"{env['VAULT_ADDR']}/v1/{path}", json=body, timeout=10,
-                                headers={"X-Vault-Token": env["VAULT_TOKEN"]})
+def vault(env, method, path, body=None):
+    """A Vault call with the token a server received."""
+    return requests.request(method, f"{env['VAULT_ADDR']}/v1/{path}", json=body, timeout=10,
+                            headers={"X-Vault-Token": env["VAULT_TOKEN"]})
 
+
+def test_vault_token_reaches_only_the_users_own_path(envs):
     alice, bob = envs["alice"], envs["bob"]
     assert vault(alice, "POST", "secret/data/users/alice/api", {"data": {"key": "s3cr3t"}}).status_code == 200
     assert vault(alice, "GET", "secret/data/users/alice/api").json()["data"]["data"] == {"key": "s3cr3t"}
@@ -103,10 +105,6 @@ def test_project_members_share_the_project_space_and_others_do_not(envs):
 
 
 def test_project_members_share_project_secrets_and_others_do_not(envs):
-    def vault(env, method, path, body=None):
-        return requests.request(method, f"{env['VAULT_ADDR']}/v1/{path}", json=body, timeout=10,
-                                headers={"X-Vault-Token": env["VAULT_TOKEN"]})
-
     alice, bob, carol = envs["alice"], envs["bob"], envs["carol"]
     assert alice["VAULT_PROJECT_PATH_STATS"] == "secret/projects/stats"
     assert vault(alice, "POST", "secret/data/projects/stats/db", {"data": {"pw": "shared"}}).status_code == 200

@@ -68,3 +68,36 @@ export async function fetchInfo(
   }
   return { version: data.version, user: data.user };
 }
+
+/**
+ * A JSON request below `<baseUrl>datalab/api/<area>/`; a non-2xx answer throws
+ * `makeError(message, status)` with the server's sentence (`{"message": ...}`).
+ */
+export async function apiJSON(
+  settings: ServerConnection.ISettings,
+  area: string,
+  path: string,
+  init: RequestInit,
+  params: Record<string, string>,
+  makeError: (message: string, status: number) => Error
+): Promise<any> {
+  const query = new URLSearchParams(params).toString();
+  const url =
+    URLExt.join(settings.baseUrl, 'datalab/api', area, path) + (query ? `?${query}` : '');
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, { cache: 'no-store', ...init }, settings);
+  } catch (error) {
+    throw makeError(String(error), 0);
+  }
+  let data: any = {};
+  try {
+    data = await response.json();
+  } catch {
+    data = {};
+  }
+  if (!response.ok) {
+    throw makeError(data?.message || `HTTP ${response.status}`, response.status);
+  }
+  return data;
+}

@@ -2,8 +2,9 @@
  * Client for the secrets API of the datalab server extension
  * (`<baseUrl>datalab/api/secrets/`). Values travel only on explicit reads.
  */
-import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+
+import { apiJSON } from './api';
 
 export interface ISecretSpace {
   id: string;
@@ -43,31 +44,13 @@ export class SecretsClient {
     readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {}
 
-  private async _json(
+  private _json(
     path: string,
     init: RequestInit = {},
     params: Record<string, string> = {}
   ): Promise<any> {
-    const query = new URLSearchParams(params).toString();
-    const url =
-      URLExt.join(this.settings.baseUrl, 'datalab/api/secrets', path) +
-      (query ? `?${query}` : '');
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(url, { cache: 'no-store', ...init }, this.settings);
-    } catch (error) {
-      throw new SecretsError(String(error));
-    }
-    let data: any = {};
-    try {
-      data = await response.json();
-    } catch {
-      data = {};
-    }
-    if (!response.ok) {
-      throw new SecretsError(data?.message || `HTTP ${response.status}`, response.status);
-    }
-    return data;
+    return apiJSON(this.settings, 'secrets', path, init, params,
+      (message, status) => new SecretsError(message, status));
   }
 
   spaces(): Promise<{ configured: boolean; spaces: ISecretSpace[] }> {

@@ -5,6 +5,8 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { apiJSON } from './api';
+
 export interface ISpace {
   id: string;
   bucket: string;
@@ -48,34 +50,13 @@ export class StorageClient {
     return query ? `${base}?${query}` : base;
   }
 
-  private async _json(
+  private _json(
     path: string,
     init: RequestInit = {},
     params: Record<string, string> = {}
   ): Promise<any> {
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(
-        this.url(path, params),
-        init,
-        this.settings
-      );
-    } catch (error) {
-      throw new StorageError(String(error));
-    }
-    let data: any = {};
-    try {
-      data = await response.json();
-    } catch {
-      data = {};
-    }
-    if (!response.ok) {
-      throw new StorageError(
-        data?.message || `HTTP ${response.status}`,
-        response.status
-      );
-    }
-    return data;
+    return apiJSON(this.settings, 'storage', path, init, params,
+      (message, status) => new StorageError(message, status));
   }
 
   async spaces(): Promise<{ configured: boolean; spaces: ISpace[] }> {

@@ -1,19 +1,13 @@
 """The Secrets panel in a real browser: create, edit, restore the previous version, delete."""
 
-from ..browser import screenshot
+from ..browser import login_and_open_sidebar, screenshot
 
 
 def test_create_edit_restore_and_delete_a_secret(stack, chromium):
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     try:
-        page.goto(stack.hub_url + "/hub/login")
-        page.click("a:has-text('Sign in with')")
-        page.fill("#username", "carol")
-        page.fill("#password", stack.password("carol"))
-        page.click("#login-submit")
-        page.wait_for_url(f"{stack.hub_url}/user/carol/lab**", timeout=120_000)
-        page.locator(".jp-SideBar .lm-TabBar-tab[data-id='datalab-sidebar']").click()
+        login_and_open_sidebar(page, stack, "carol")
         panel = page.locator(".jp-Datalab-secrets")
         panel.locator("button[data-action='new-secret']").wait_for(timeout=30_000)
 

@@ -2,23 +2,14 @@
 
 import pytest
 
-from ..browser import ChromiumMissing, find_chromium, screenshot
+from ..browser import ChromiumMissing, find_chromium, login_and_open_sidebar, screenshot
 
 
 def test_login_by_clicking_and_open_the_datalab_sidebar(stack, chromium):
     context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
     page = context.new_page()
     try:
-        page.goto(stack.hub_url + "/hub/login")
-        page.click("a:has-text('Sign in with')")
-        page.fill("#username", "bob")
-        page.fill("#password", stack.password("bob"))
-        page.click("#login-submit")
-        # no options form yet: the hub starts the server and JupyterLab opens
-        page.wait_for_url(f"{stack.hub_url}/user/bob/lab**", timeout=120_000)
-        tab = page.locator(".jp-SideBar .lm-TabBar-tab[data-id='datalab-sidebar']")
-        tab.wait_for(timeout=60_000)
-        tab.click()
+        login_and_open_sidebar(page, stack, "bob")
         sidebar = page.locator(".jp-Datalab-sidebar")
         sidebar.wait_for(state="visible", timeout=30_000)
         for panel in ("storage", "secrets", "services"):

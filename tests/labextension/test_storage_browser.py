@@ -1,19 +1,13 @@
 """The Storage panel in a real browser: upload, list, download, folders, delete."""
 
-from ..browser import screenshot
+from ..browser import login_and_open_sidebar, screenshot
 
 
 def test_upload_list_download_and_delete_with_the_panel(stack, chromium, tmp_path):
     context = chromium.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
     page = context.new_page()
     try:
-        page.goto(stack.hub_url + "/hub/login")
-        page.click("a:has-text('Sign in with')")
-        page.fill("#username", "carol")
-        page.fill("#password", stack.password("carol"))
-        page.click("#login-submit")
-        page.wait_for_url(f"{stack.hub_url}/user/carol/lab**", timeout=120_000)
-        page.locator(".jp-SideBar .lm-TabBar-tab[data-id='datalab-sidebar']").click()
+        login_and_open_sidebar(page, stack, "carol")
         panel = page.locator(".jp-Datalab-storage")
         panel.locator(".jp-Datalab-breadcrumbs:has-text('user-carol')").wait_for(timeout=30_000)
 

@@ -13,22 +13,9 @@ import {
   ISecretSpace,
   SecretsClient
 } from '../secrets-api';
+import { el, messageOf } from '../dom';
 import { DatalabPanel } from './panel';
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 /** Code reading a secret: hvac (by its Vault path) and os.environ (when injected). */
 export function secretSnippets(mount: string, path: string, keys: string[]): string {
@@ -342,8 +329,4 @@ export class SecretsPanel extends DatalabPanel {
   private _spaces: ISecretSpace[] = [];
   private _space: ISecretSpace | null = null;
   private _folder = '';
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -24,6 +24,7 @@ import {
   StorageClient,
   StorageError
 } from '../storage-api';
+import { el, messageOf } from '../dom';
 import { DatalabPanel } from './panel';
 
 type SortKey = 'name' | 'size' | 'date';
@@ -68,20 +69,6 @@ export function snippets(url: string): { label: string; code: string }[] {
   ];
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 export class StoragePanel extends DatalabPanel {
   constructor(messages: IMessages, client = new StorageClient()) {
@@ -557,8 +544,4 @@ async function collectFiles(entry: FileSystemEntry, parent: string): Promise<IPa
     children.map(child => collectFiles(child, `${parent}${entry.name}/`))
   );
   return nested.flat();
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
