@@ -136,6 +136,14 @@ class Secrets:
             return False
         return True
 
+    def renew_token(self):
+        """Extend the server's own token (the one its kernels hold) by its TTL.
+
+        Returns the new TTL in seconds; the token lives at most the role's max TTL.
+        """
+        answer = self._call("POST", "auth/token/renew-self", {}, retry=False)
+        return int(((answer or {}).get("auth") or {}).get("lease_duration") or 0)
+
     # -- operations -------------------------------------------------------------
 
     def list(self, space_id, folder=""):

@@ -135,3 +135,24 @@ def test_no_secret_value_is_written_to_any_log(stack, alice):
         text = path.read_text(errors="replace")
         for value in VALUES.values():
             assert value not in text, f"a secret value is in {path}"
+
+
+def test_the_servers_vault_token_is_renewable_and_errors_are_words(alice):
+    import requests
+
+    from jupyterhub_datalab.server.secrets import Secrets, SecretsError
+
+    env = server_env("alice")
+    secrets_ = Secrets(env)
+    before = requests.get(f"{env['VAULT_ADDR']}/v1/auth/token/lookup-self", timeout=10,
+                          headers={"X-Vault-Token": env["VAULT_TOKEN"]}).json()["data"]["ttl"]
+    time.sleep(2)
+    assert secrets_.renew_token() >= before - 1
+    # an expired or revoked token: the service logs in again with a fresh identity token
+    stale = Secrets({**env, "VAULT_TOKEN": "s.revoked-or-expired"})
+    assert stale.spaces() and isinstance(stale.list("personal")["secrets"], list)
+    assert stale.token != "s.revoked-or-expired"
+    down = Secrets({**env, "VAULT_ADDR": "http://127.0.0.1:9"})
+    with pytest.raises(SecretsError) as info:
+        down.list("personal")
+    assert info.value.status == 503 and "cannot be reached" in info.value.message
