@@ -128,15 +128,6 @@ def test_marked_secrets_reach_new_kernels_and_the_next_server(alice, stack):
     assert "None" in out
 
 
-def test_no_secret_value_is_written_to_any_log(stack, alice):
-    """Everything this module stored in Vault: none of it in the stack's logs."""
-    logs = stack.state_dir / "logs"
-    for path in logs.iterdir():
-        text = path.read_text(errors="replace")
-        for value in VALUES.values():
-            assert value not in text, f"a secret value is in {path}"
-
-
 def test_the_servers_vault_token_is_renewable_and_errors_are_words(alice):
     import requests
 
@@ -156,3 +147,29 @@ def test_the_servers_vault_token_is_renewable_and_errors_are_words(alice):
     with pytest.raises(SecretsError) as info:
         down.list("personal")
     assert info.value.status == 503 and "cannot be reached" in info.value.message
+
+
+def test_a_notebook_reads_its_secret_with_hvac_and_no_configuration(alice, stack):
+    alice("PUT", "personal/secret", json={"path": "nb/api", "data": {"TOKEN": VALUES["api"]}})
+    out = run_in_kernel(alice.session, stack.hub_url, "alice", """
+import hvac, os
+client = hvac.Client()
+path = os.environ["VAULT_TOP_DIR"] + "/nb/api"
+print(client.secrets.kv.v2.read_secret_version(mount_point=os.environ["VAULT_MOUNT"], path=path,
+                                               raise_on_deleted_version=True)["data"]["data"]["TOKEN"])
+try:
+    client.secrets.kv.v2.read_secret_version(mount_point="secret", path="users/bob/anything",
+                                             raise_on_deleted_version=True)
+except hvac.exceptions.Forbidden:
+    print("bob forbidden")
+""")
+    assert VALUES["api"] in out and "bob forbidden" in out
+
+
+def test_no_secret_value_is_written_to_any_log(stack, alice):
+    """Everything this module stored in Vault: none of it in the stack's logs."""
+    logs = stack.state_dir / "logs"
+    for path in logs.iterdir():
+        text = path.read_text(errors="replace")
+        for value in VALUES.values():
+            assert value not in text, f"a secret value is in {path}"
