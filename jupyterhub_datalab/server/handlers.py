@@ -15,7 +15,8 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .._version import __version__
-from .secrets import Secrets, SecretsError
+from .errors import ServiceError
+from .secrets import Secrets
 from .storage import Storage, StorageError, check_key
 
 PART_SIZE = 8 * 1024 * 1024  # multipart upload part; memory per upload stays near this
@@ -33,15 +34,15 @@ def _storage(handler):
 class DatalabHandler(APIHandler):
     def write_error(self, status_code, **kwargs):
         exc = kwargs.get("exc_info", (None, None))[1]
-        message = exc.message if isinstance(exc, (StorageError, SecretsError)) else self._reason
+        message = exc.message if isinstance(exc, ServiceError) else self._reason
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"message": message}))
 
     async def run(self, fn, *args):
-        """Run a blocking S3 call off the event loop; StorageError -> HTTP error."""
+        """Run a blocking backend call off the event loop; ServiceError -> HTTP error."""
         try:
             return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
-        except (StorageError, SecretsError) as e:
+        except ServiceError as e:
             self.set_status(e.status)
             raise tornado.web.HTTPError(e.status, reason=e.message) from e
 

@@ -13,6 +13,7 @@ import time
 import requests
 
 from ..credentials import CredentialsError, vault_login
+from .errors import ServiceError
 from ..tokens import TokensUnavailable, user_tokens
 
 SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -23,11 +24,8 @@ INJECT_FLAG = "datalab-inject"
 RESERVED_PREFIXES = ("AWS_", "VAULT_", "JUPYTERHUB_", "DATALAB_", "JPY_")
 
 
-class SecretsError(Exception):
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class SecretsError(ServiceError):
+    """Something about Vault or a secret's name or content, said in words."""
 
 
 def check_path(path, folder=False):

@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from ..credentials import CredentialsError, s3_credentials
+from .errors import ServiceError
 from ..tokens import TokensUnavailable, user_tokens
 
 MAX_KEY_BYTES = 1024
@@ -22,13 +23,8 @@ PAGE_SIZE = 200
 MAX_PAGE_SIZE = 1000
 
 
-class StorageError(Exception):
-    """An error to show the person: HTTP status and a sentence."""
-
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class StorageError(ServiceError):
+    """Something about S3 or a key, said in words."""
 
 
 def check_key(key, folder=False):
