@@ -71,10 +71,12 @@ export interface IStorageMessages {
   upload: string;
   dropHint: string;
   loadMore: string;
-  sortBy: string;
-  sortName: string;
-  sortSize: string;
-  sortDate: string;
+  sortBy: (column: string) => string;
+  columnName: string;
+  columnSize: string;
+  columnModified: string;
+  space: string;
+  location: string;
   cancel: string;
   uploadDone: string;
   uploadCancelled: string;
@@ -133,10 +135,12 @@ export const en: IMessages = {
     upload: 'Upload',
     dropHint: 'Drop files to upload them here',
     loadMore: 'Load more',
-    sortBy: 'Sort by',
-    sortName: 'name',
-    sortSize: 'size',
-    sortDate: 'date',
+    sortBy: column => `Sort by ${column.toLowerCase()} (click again to reverse)`,
+    columnName: 'Name',
+    columnSize: 'Size',
+    columnModified: 'Modified',
+    space: 'Storage space',
+    location: 'Location in the space',
     cancel: 'Cancel',
     uploadDone: 'uploaded',
     uploadCancelled: 'cancelled',
@@ -230,10 +234,12 @@ export const fr: IMessages = {
     upload: 'Téléverser',
     dropHint: 'Déposez des fichiers pour les téléverser ici',
     loadMore: 'Afficher plus',
-    sortBy: 'Trier par',
-    sortName: 'nom',
-    sortSize: 'taille',
-    sortDate: 'date',
+    sortBy: column => `Trier par ${column.toLowerCase()} (cliquer à nouveau pour inverser)`,
+    columnName: 'Nom',
+    columnSize: 'Taille',
+    columnModified: 'Modifié',
+    space: 'Espace de stockage',
+    location: 'Emplacement dans l’espace',
     cancel: 'Annuler',
     uploadDone: 'téléversé',
     uploadCancelled: 'annulé',

@@ -121,12 +121,13 @@ export class StorageClient {
     const xhr = new XMLHttpRequest();
     const done = new Promise<void>((resolve, reject) => {
       xhr.open('PUT', this.url(`${space}/upload`, { key }));
-      const xsrf = document.cookie.match('\\b_xsrf=([^;]*)\\b');
-      if (xsrf) {
-        xhr.setRequestHeader('X-XSRFToken', decodeURIComponent(xsrf[1]));
-      }
+      // the same headers ServerConnection.makeRequest adds
       if (this.settings.token) {
         xhr.setRequestHeader('Authorization', `token ${this.settings.token}`);
+      }
+      const xsrf = cookie('_xsrf');
+      if (xsrf !== undefined) {
+        xhr.setRequestHeader('X-XSRFToken', xsrf);
       }
       xhr.upload.onprogress = event => {
         if (event.lengthComputable) {
@@ -152,4 +153,19 @@ export class StorageClient {
     });
     return { xhr, done };
   }
+}
+
+/**
+ * A cookie's raw value, as @jupyterlab/services reads it: with duplicates at
+ * different paths, the last one wins, like tornado's parser on the server.
+ */
+function cookie(name: string): string | undefined {
+  let value: string | undefined;
+  for (const part of document.cookie.split(';')) {
+    const trimmed = part.trim();
+    if (trimmed.startsWith(`${name}=`)) {
+      value = trimmed.substring(name.length + 1);
+    }
+  }
+  return value;
 }

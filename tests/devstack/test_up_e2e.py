@@ -44,6 +44,8 @@ def test_alice_logs_in_and_gets_jupyterlab_with_the_datalab_extension(stack):
     lab = start_server(session, stack.hub_url, "alice")
     names = [ext["name"] for ext in page_config(lab.text)["federated_extensions"]]
     assert "jupyterhub-datalab" in names
+    # no "Jupyter news" prompt calling out to jupyter.org
+    assert "@jupyterlab/apputils-extension:announcements" in page_config(lab.text)["disabledExtensions"]
     ext = next(x for x in page_config(lab.text)["federated_extensions"] if x["name"] == "jupyterhub-datalab")
     entry = session.get(f"{stack.hub_url}/user/alice/lab/extensions/jupyterhub-datalab/{ext['load']}", timeout=30)
     assert entry.status_code == 200 and "jupyterhub-datalab" in entry.text

@@ -38,7 +38,7 @@ export class SecretsPanel extends DatalabPanel {
     this.addClass('jp-Datalab-secrets');
     this._status = el('p', 'jp-Datalab-storage-status');
     this._view = el('div', 'jp-Datalab-secrets-view');
-    this.body.replaceChildren(this._status, this._view);
+    this.body.replaceChildren(this._view, this._status);
     void this.start();
   }
 
@@ -75,7 +75,7 @@ export class SecretsPanel extends DatalabPanel {
     if (this._spaces.length > 1) {
       const select = el('select', 'jp-Datalab-storage-space');
       for (const space of this._spaces) {
-        const option = el('option', undefined, space.project ?? space.path);
+        const option = el('option', undefined, space.project ?? space.id);
         option.value = space.id;
         option.selected = space.id === this._space?.id;
         select.append(option);

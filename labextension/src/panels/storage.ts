@@ -10,6 +10,8 @@ import {
   deleteIcon,
   downloadIcon,
   editIcon,
+  fileIcon,
+  folderIcon,
   LabIcon,
   linkIcon,
   tableRowsIcon
@@ -28,6 +30,18 @@ import { el, messageOf } from '../dom';
 import { DatalabPanel } from './panel';
 
 type SortKey = 'name' | 'size' | 'date';
+
+/** A file's date: the time if it is today, else the short date (full in the tooltip). */
+export function shortDate(iso: string, now = new Date()): string {
+  const date = new Date(iso);
+  if (isNaN(date.getTime())) {
+    return '';
+  }
+  const today = date.toDateString() === now.toDateString();
+  return today
+    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+    : date.toLocaleDateString(undefined, { dateStyle: 'short' });
+}
 
 export function humanSize(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -56,9 +70,23 @@ export function snippets(url: string): { label: string; code: string }[] {
     },
     {
       label: 'duckdb',
-      code:
-        'import duckdb\n' +
+      // DuckDB does not read AWS_ENDPOINT_URL: give it the server's credentials
+      code: [
+        'import os',
+        'from urllib.parse import urlparse',
+        'import duckdb',
+        '',
+        'e = os.environ',
+        'endpoint = urlparse(e["AWS_ENDPOINT_URL"])',
+        'duckdb.sql(',
+        '    "CREATE OR REPLACE SECRET datalab (TYPE s3, URL_STYLE \'path\', "',
+        '    f"KEY_ID \'{e[\'AWS_ACCESS_KEY_ID\']}\', SECRET \'{e[\'AWS_SECRET_ACCESS_KEY\']}\', "',
+        '    f"SESSION_TOKEN \'{e.get(\'AWS_SESSION_TOKEN\', \'\')}\', "',
+        '    f"REGION \'{e.get(\'AWS_DEFAULT_REGION\', \'us-east-1\')}\', "',
+        '    f"ENDPOINT \'{endpoint.netloc}\', USE_SSL {endpoint.scheme == \'https\'})"',
+        ')',
         `duckdb.sql("SELECT * FROM '${url}' LIMIT 10").show()`
+      ].join('\n')
     },
     {
       label: 'R (arrow)',
@@ -81,7 +109,13 @@ export class StoragePanel extends DatalabPanel {
     this._crumbs = el('nav', 'jp-Datalab-breadcrumbs');
     this._status = el('p', 'jp-Datalab-storage-status');
     this._status.setAttribute('role', 'status');
-    this._list = el('ul', 'jp-Datalab-storage-list');
+    this._table = el('div', 'jp-Datalab-storage-table');
+    this._table.setAttribute('role', 'table');
+    this._head = el('div', 'jp-Datalab-storage-head');
+    this._head.setAttribute('role', 'row');
+    this._list = el('div', 'jp-Datalab-storage-list');
+    this._list.setAttribute('role', 'rowgroup');
+    this._table.append(this._head, this._list);
     this._more = el('button', 'jp-Datalab-button jp-Datalab-loadMore', this._m.loadMore);
     this._more.onclick = () => void this._load(true);
     this._uploads = el('ul', 'jp-Datalab-uploads');
@@ -89,6 +123,7 @@ export class StoragePanel extends DatalabPanel {
     this._input.type = 'file';
     this._input.multiple = true;
     this._input.hidden = true;
+    this._input.setAttribute('aria-label', this._m.upload);
     this._input.onchange = () => {
       void this._uploadFiles(Array.from(this._input.files ?? []));
       this._input.value = '';
@@ -98,7 +133,7 @@ export class StoragePanel extends DatalabPanel {
       this._toolbar,
       this._crumbs,
       this._status,
-      this._list,
+      this._table,
       this._more,
       this._uploads,
       this._input
@@ -112,12 +147,13 @@ export class StoragePanel extends DatalabPanel {
     this._setStatus(this._m.loading);
     try {
       const answer = await this._client.spaces();
-      this._spaces = answer.spaces;
+      this._spaces = answer.configured ? answer.spaces : [];
     } catch (error) {
       this._setStatus(this._m.failed(messageOf(error)), true);
       return;
     }
     if (!this._spaces.length) {
+      this._table.hidden = true;
       this._setStatus(this._m.notConfigured);
       this._toolbar.hidden = true;
       return;
@@ -142,26 +178,10 @@ export class StoragePanel extends DatalabPanel {
       b.onclick = onClick;
       return b;
     };
-    const sort = el('select', 'jp-Datalab-storage-sort');
-    sort.title = this._m.sortBy;
-    for (const [value, label] of [
-      ['name', this._m.sortName],
-      ['size', this._m.sortSize],
-      ['date', this._m.sortDate]
-    ]) {
-      const option = el('option', undefined, `${this._m.sortBy} ${label}`);
-      option.value = value;
-      sort.append(option);
-    }
-    sort.onchange = () => {
-      this._sort = sort.value as SortKey;
-      this._render();
-    };
     this._toolbar.append(
       button(this._m.upload, 'upload', () => this._input.click()),
       button(this._m.newFolder, 'new-folder', () => void this._newFolder()),
-      button(this._m.refresh, 'refresh', () => void this._load(false)),
-      sort
+      button(this._m.refresh, 'refresh', () => void this._load(false))
     );
   }
 
@@ -180,6 +200,7 @@ export class StoragePanel extends DatalabPanel {
       const entries = items
         .map(item => item.webkitGetAsEntry?.())
         .filter((e): e is FileSystemEntry => !!e);
+      const files = Array.from(event.dataTransfer?.files ?? []);
       if (entries.length) {
         event.preventDefault();
         event.stopPropagation();
@@ -187,6 +208,11 @@ export class StoragePanel extends DatalabPanel {
         void Promise.all(entries.map(e => collectFiles(e, ''))).then(lists =>
           this._uploadFiles(lists.flat())
         );
+      } else if (files.length) {
+        // no file-system entries (a drop made by a script): plain files
+        event.preventDefault();
+        event.stopPropagation();
+        void this._uploadFiles(files);
       }
     });
   }
@@ -215,15 +241,22 @@ export class StoragePanel extends DatalabPanel {
 
   private _render(): void {
     this._renderCrumbs();
-    const folders = [...this._folders].sort((a, b) => a.name.localeCompare(b.name));
+    this._renderHead();
+    const sign = this._ascending ? 1 : -1;
+    const byName = (a: IFolderEntry, b: IFolderEntry) =>
+      a.name.localeCompare(b.name, undefined, { numeric: true });
+    // folders have no size or date: they stay first, by name
+    const folders = [...this._folders].sort(
+      (a, b) => (this._sort === 'name' ? sign : 1) * byName(a, b)
+    );
     const files = [...this._files].sort((a, b) => {
       if (this._sort === 'size') {
-        return b.size - a.size;
+        return sign * (a.size - b.size) || byName(a, b);
       }
       if (this._sort === 'date') {
-        return b.modified.localeCompare(a.modified);
+        return sign * a.modified.localeCompare(b.modified) || byName(a, b);
       }
-      return a.name.localeCompare(b.name);
+      return sign * byName(a, b);
     });
     const rows: HTMLElement[] = [];
     for (const folder of folders) {
@@ -236,18 +269,55 @@ export class StoragePanel extends DatalabPanel {
       this._setStatus(this._m.emptyFolder);
     }
     this._list.replaceChildren(...rows);
+    this._head.hidden = !rows.length;
     this._more.hidden = !this._token;
+  }
+
+  /** Column headers; a click sorts by that column, a second click reverses. */
+  private _renderHead(): void {
+    const columns: [SortKey, string][] = [
+      ['name', this._m.columnName],
+      ['size', this._m.columnSize],
+      ['date', this._m.columnModified]
+    ];
+    this._head.replaceChildren(
+      ...columns.map(([key, label]) => {
+        const cell = el('div', `jp-Datalab-storage-col jp-Datalab-storage-col-${key}`);
+        cell.setAttribute('role', 'columnheader');
+        const current = this._sort === key;
+        cell.setAttribute(
+          'aria-sort',
+          current ? (this._ascending ? 'ascending' : 'descending') : 'none'
+        );
+        const b = el('button', 'jp-Datalab-storage-sortButton', label);
+        b.dataset.sort = key;
+        b.title = this._m.sortBy(label);
+        if (current) {
+          b.append(el('span', 'jp-Datalab-storage-sortArrow', this._ascending ? ' ▲' : ' ▼'));
+        }
+        b.onclick = () => {
+          // names read A to Z first; sizes and dates largest and newest first
+          this._ascending = current ? !this._ascending : key === 'name';
+          this._sort = key;
+          this._render();
+        };
+        cell.append(b);
+        return cell;
+      })
+    );
   }
 
   private _renderCrumbs(): void {
     const parts: HTMLElement[] = [];
     const crumb = (label: string, prefix: string, space?: ISpace) => {
       const a = el('button', 'jp-Datalab-crumb', label);
+      a.dataset.prefix = prefix;
       a.onclick = () => void this.open(prefix, space);
       return a;
     };
     if (this._spaces.length > 1) {
       const select = el('select', 'jp-Datalab-storage-space');
+      select.title = this._m.space;
       for (const space of this._spaces) {
         const option = el('option', undefined, space.project ?? space.id);
         option.value = space.id;
@@ -258,33 +328,48 @@ export class StoragePanel extends DatalabPanel {
         void this.open('', this._spaces.find(s => s.id === select.value));
       parts.push(select);
     }
-    parts.push(crumb(this._space?.bucket ?? '', ''));
+    const root = crumb(this._space?.bucket ?? '', '');
+    root.title = this._space?.url ?? '';
+    parts.push(root);
     let prefix = '';
     for (const name of this._prefix.split('/').filter(Boolean)) {
       prefix += `${name}/`;
-      parts.push(el('span', 'jp-Datalab-crumbSep', '/'), crumb(name, prefix));
+      parts.push(el('span', 'jp-Datalab-crumbSep', '›'), crumb(name, prefix));
     }
+    this._crumbs.setAttribute('aria-label', this._m.location);
     this._crumbs.replaceChildren(...parts);
   }
 
   private _row(entry: IFolderEntry | IFileEntry, folder: boolean): HTMLElement {
-    const li = el('li', 'jp-Datalab-storage-row');
+    const li = el('div', 'jp-Datalab-storage-row');
+    li.setAttribute('role', 'row');
     li.dataset.key = entry.key;
     li.dataset.kind = folder ? 'folder' : 'file';
-    const name = el('button', 'jp-Datalab-storage-name', folder ? `${entry.name}/` : entry.name);
-    name.title = entry.name;
+    const name = el('button', 'jp-Datalab-storage-name');
+    name.setAttribute('role', 'cell');
+    name.append(
+      (folder ? folderIcon : fileIcon).element({ tag: 'span', className: 'jp-Datalab-icon' }),
+      el('span', 'jp-Datalab-storage-label', entry.name)
+    );
+    name.title = folder ? entry.name : `${entry.name} (${this._m.download})`;
     if (folder) {
       name.onclick = () => void this.open(entry.key);
     } else {
       name.onclick = () => this._downloadLink(entry.key).click();
     }
-    li.append(name);
+    const size = el('span', 'jp-Datalab-storage-size');
+    const date = el('span', 'jp-Datalab-storage-date');
+    size.setAttribute('role', 'cell');
+    date.setAttribute('role', 'cell');
     if (!folder) {
       const file = entry as IFileEntry;
-      const meta = el('span', 'jp-Datalab-storage-meta', humanSize(file.size));
-      meta.title = new Date(file.modified).toLocaleString();
-      li.append(meta);
+      size.textContent = humanSize(file.size);
+      size.title = `${file.size} B`;
+      date.textContent = shortDate(file.modified);
+      date.title = new Date(file.modified).toLocaleString();
     }
+    li.append(name, size, date);
+    // the actions cover size and date while the row is hovered or focused
     const actions = el('span', 'jp-Datalab-storage-actions');
     const action = (id: string, label: string, icon: LabIcon, run: () => void) => {
       const b = el('button', 'jp-Datalab-iconButton');
@@ -305,6 +390,7 @@ export class StoragePanel extends DatalabPanel {
       link.dataset.action = 'download';
       link.append(downloadIcon.element({ tag: 'span', className: 'jp-Datalab-icon' }));
       link.title = this._m.download;
+      link.setAttribute('aria-label', this._m.download);
       actions.append(link);
       if (/\.(csv|parquet)$/i.test(entry.name)) {
         action('preview', this._m.preview, tableRowsIcon, () => void this._preview(file));
@@ -501,7 +587,9 @@ export class StoragePanel extends DatalabPanel {
   private readonly _toolbar: HTMLDivElement;
   private readonly _crumbs: HTMLElement;
   private readonly _status: HTMLParagraphElement;
-  private readonly _list: HTMLUListElement;
+  private readonly _table: HTMLDivElement;
+  private readonly _head: HTMLDivElement;
+  private readonly _list: HTMLDivElement;
   private readonly _more: HTMLButtonElement;
   private readonly _uploads: HTMLUListElement;
   private readonly _input: HTMLInputElement;
@@ -512,6 +600,7 @@ export class StoragePanel extends DatalabPanel {
   private _files: IFileEntry[] = [];
   private _token: string | null = null;
   private _sort: SortKey = 'name';
+  private _ascending = true;
 }
 
 /** A file dropped inside a folder, with its path relative to the drop. */
