@@ -20,12 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
-import psutil
 import requests
 from boto3.s3.transfer import TransferConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.stackctl import RunningStack, free_base_port, oidc_login, server_env, start_server  # noqa: E402
+from tests.stackctl import (  # noqa: E402
+    RunningStack, free_base_port, oidc_login, server_env, server_process, start_server)
 
 CHUNK = 8 * 1024 * 1024
 
@@ -35,18 +35,6 @@ def blob(size_mb):
     block = os.urandom(CHUNK)
     for _ in range(size_mb * 1024 * 1024 // CHUNK):
         yield block
-
-
-def server_process(username):
-    for proc in psutil.process_iter(["cmdline"]):
-        cmd = proc.info["cmdline"] or []
-        if any("jupyterhub-singleuser" in a for a in cmd):
-            try:
-                if proc.environ().get("JUPYTERHUB_USER") == username:
-                    return proc
-            except psutil.AccessDenied:
-                pass
-    raise RuntimeError("server not found")
 
 
 class PeakRSS(threading.Thread):

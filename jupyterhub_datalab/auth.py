@@ -33,6 +33,8 @@ from .identity import IdentityIssuer
 from .names import normalize_name
 
 NONCE_COOKIE = "datalab-oidc-nonce"
+# asymmetric only: "none" and HMAC (a shared secret anyone with the JWKS could use) never pass
+SIGNING_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
 
 
 class DiscoveryError(RuntimeError):
@@ -346,7 +348,7 @@ class DatalabOAuthenticator(GenericOAuthenticator):
             claims = jwt.decode(
                 id_token,
                 key.key,
-                algorithms=["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"],
+                algorithms=SIGNING_ALGORITHMS,
                 audience=self.client_id,
                 issuer=self.discovery["issuer"],
                 leeway=self.id_token_leeway,
@@ -402,10 +404,13 @@ class DatalabOAuthenticator(GenericOAuthenticator):
         body = response.body.decode("utf-8", "replace")
         if response.headers.get("Content-Type", "").startswith("application/jwt"):
             key = self.jwks_client.get_signing_key_from_jwt(body)
-            user_info = jwt.decode(body, key.key, algorithms=["RS256", "ES256", "PS256"],
-                                   audience=self.client_id, leeway=self.id_token_leeway,
-                                   options={"verify_aud": "aud" in jwt.decode(
-                                       body, options={"verify_signature": False})})
+            # a signed userinfo may omit `aud`; when present it must name us
+            user_info = jwt.decode(body, key.key, algorithms=SIGNING_ALGORITHMS,
+                                   leeway=self.id_token_leeway, options={"verify_aud": False})
+            audience = user_info.get("aud", self.client_id)
+            if self.client_id not in ([audience] if isinstance(audience, str) else audience):
+                raise refusal(403, "Ces informations d'identité n'ont pas été émises pour ce datalab.",
+                              "This user info was not issued for this datalab.")
         else:
             user_info = json.loads(body)
         id_claims = token_info.get("id_token_claims")

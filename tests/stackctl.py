@@ -169,21 +169,25 @@ def page_config(lab_page):
     return json.loads(lab_page[start:end])
 
 
+def server_process(username):
+    """The psutil process of the user's running single-user server."""
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if any("jupyterhub-singleuser" in a for a in proc.info["cmdline"] or []):
+                if proc.environ().get("JUPYTERHUB_USER") == username:
+                    return proc
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    raise AssertionError(f"no running server for {username}")
+
+
 def server_env(username):
     """The environment of the user's running single-user server (read from /proc).
 
     The tests run as the same OS user as the embedded stack, so they can look at
     what the spawner really gave the server: tokens and credentials included.
     """
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            if any("jupyterhub-singleuser" in a for a in proc.info["cmdline"] or []):
-                env = proc.environ()
-                if env.get("JUPYTERHUB_USER") == username:
-                    return env
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    raise AssertionError(f"no running server for {username}")
+    return server_process(username).environ()
 
 
 def run_in_kernel(session, hub_url, username, code, timeout=120):

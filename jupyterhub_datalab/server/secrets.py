@@ -151,11 +151,15 @@ class Secrets:
         keys = (answer or {}).get("data", {}).get("keys", [])
         folders = sorted(k for k in keys if k.endswith("/"))
         secrets = sorted(k for k in keys if not k.endswith("/"))
-        injected = set(self.injected(space_id))
         return {"space": space_id, "folder": folder,
                 "folders": [{"path": folder + k, "name": k.rstrip("/")} for k in folders],
-                "secrets": [{"path": folder + k, "name": k, "injected": folder + k in injected}
-                            for k in secrets]}
+                "secrets": [{"path": folder + k, "name": k,
+                             "injected": self._is_injected(base, folder + k)} for k in secrets]}
+
+    def _is_injected(self, base, path):
+        meta = self._call("GET", f"{self.mount}/metadata/{base}/{path}")
+        custom = ((meta or {}).get("data") or {}).get("custom_metadata") or {}
+        return custom.get(INJECT_FLAG) == "true"
 
     def describe(self, space_id, path):
         """Keys and versions of a secret, values hidden."""
@@ -242,9 +246,7 @@ class Secrets:
                 if key.endswith("/"):
                     pending.append(current + key)
                     continue
-                meta = self._call("GET", f"{self.mount}/metadata/{base}/{current}{key}")
-                custom = ((meta or {}).get("data") or {}).get("custom_metadata") or {}
-                if custom.get(INJECT_FLAG) == "true":
+                if self._is_injected(base, current + key):
                     found.append(current + key)
         return sorted(found)
 

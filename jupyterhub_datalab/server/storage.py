@@ -9,6 +9,7 @@ pagination that never lists a whole bucket, and errors in words.
 import os
 import time
 import unicodedata
+from contextlib import contextmanager
 
 import boto3
 from botocore.config import Config
@@ -52,6 +53,15 @@ def check_prefix(prefix):
     if not prefix:
         return ""
     return check_key(prefix, folder=True)
+
+
+@contextmanager
+def s3_errors(what):
+    """Any boto error inside becomes a StorageError saying that we cannot ``what``."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as e:
+        raise explain(e, what) from None
 
 
 def explain(error, what):
@@ -154,10 +164,8 @@ class Storage:
                   "MaxKeys": limit}
         if token:
             params["ContinuationToken"] = token
-        try:
+        with s3_errors("list this folder"):
             page = self.client().list_objects_v2(**params)
-        except (ClientError, BotoCoreError) as e:
-            raise explain(e, "list this folder") from None
         strip = len(s["prefix"])
         folders = [{"key": p["Prefix"][strip:], "name": p["Prefix"][len(params["Prefix"]):].rstrip("/")}
                    for p in page.get("CommonPrefixes", [])]
@@ -169,25 +177,19 @@ class Storage:
 
     def head(self, space_id, key):
         bucket, full = self._where(space_id, check_key(key))
-        try:
+        with s3_errors(f"read {key}"):
             return self.client().head_object(Bucket=bucket, Key=full)
-        except (ClientError, BotoCoreError) as e:
-            raise explain(e, f"read {key}") from None
 
     def open(self, space_id, key):
         """The object's streaming body and metadata."""
         bucket, full = self._where(space_id, check_key(key))
-        try:
+        with s3_errors(f"read {key}"):
             return self.client().get_object(Bucket=bucket, Key=full)
-        except (ClientError, BotoCoreError) as e:
-            raise explain(e, f"read {key}") from None
 
     def mkdir(self, space_id, key):
         bucket, full = self._where(space_id, check_key(key, folder=True))
-        try:
+        with s3_errors("create this folder"):
             self.client().put_object(Bucket=bucket, Key=full, Body=b"")
-        except (ClientError, BotoCoreError) as e:
-            raise explain(e, "create this folder") from None
         return {"key": full[len(self.space(space_id)["prefix"]):]}
 
     def delete(self, space_id, key):
@@ -197,7 +199,7 @@ class Storage:
         bucket, full = self._where(space_id, key)
         client = self.client()
         deleted = 0
-        try:
+        with s3_errors(f"delete {key}"):
             if not folder:
                 client.head_object(Bucket=bucket, Key=full)
                 client.delete_object(Bucket=bucket, Key=full)
@@ -207,8 +209,6 @@ class Storage:
                 if batch:
                     client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
                     deleted += len(batch)
-        except (ClientError, BotoCoreError) as e:
-            raise explain(e, f"delete {key}") from None
         return {"deleted": deleted}
 
     def move(self, space_id, source, target):
@@ -219,12 +219,10 @@ class Storage:
         bucket, src = self._where(space_id, source)
         _, dst = self._where(space_id, target)
         client = self.client()
-        try:
+        with s3_errors(f"move {source}"):
             client.head_object(Bucket=bucket, Key=src)
             client.copy({"Bucket": bucket, "Key": src}, bucket, dst)
             client.delete_object(Bucket=bucket, Key=src)
-        except (ClientError, BotoCoreError) as e:
-            raise explain(e, f"move {source}") from None
         return {"key": target}
 
     def share(self, space_id, key, expires_in):
@@ -286,11 +284,9 @@ class Storage:
         import csv
 
         bucket, full = self._where(space_id, check_key(key))
-        try:
+        with s3_errors(f"read {key}"):
             body = self.client().get_object(Bucket=bucket, Key=full,
                                             Range=f"bytes=0-{max_bytes - 1}")["Body"].read()
-        except (ClientError, BotoCoreError) as e:
-            raise explain(e, f"read {key}") from None
         text = body.decode("utf-8", "replace")
         lines = text.splitlines()
         if len(body) == max_bytes and lines:

@@ -101,3 +101,28 @@ export async function apiJSON(
   }
   return data;
 }
+
+/** An error of a datalab service, with the server's sentence and HTTP status. */
+export class ServiceError extends Error {
+  constructor(message: string, readonly status = 0) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}
+
+/** Base of the panels' API clients: JSON requests below `datalab/api/<area>/`. */
+export class ServiceClient {
+  constructor(
+    readonly area: string,
+    readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  protected json(
+    path: string,
+    init: RequestInit = {},
+    params: Record<string, string> = {}
+  ): Promise<any> {
+    return apiJSON(this.settings, this.area, path, init, params,
+      (message, status) => new ServiceError(message, status));
+  }
+}

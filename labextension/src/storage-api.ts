@@ -5,7 +5,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { apiJSON } from './api';
+import { ServiceClient, ServiceError } from './api';
 
 export interface ISpace {
   id: string;
@@ -32,17 +32,10 @@ export interface IPage {
   next_token: string | null;
 }
 
-export class StorageError extends Error {
-  constructor(message: string, readonly status = 0) {
-    super(message);
-    this.name = 'StorageError';
+export class StorageClient extends ServiceClient {
+  constructor(settings?: ServerConnection.ISettings) {
+    super('storage', settings);
   }
-}
-
-export class StorageClient {
-  constructor(
-    readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
-  ) {}
 
   url(path: string, params: Record<string, string> = {}): string {
     const query = new URLSearchParams(params).toString();
@@ -50,17 +43,9 @@ export class StorageClient {
     return query ? `${base}?${query}` : base;
   }
 
-  private _json(
-    path: string,
-    init: RequestInit = {},
-    params: Record<string, string> = {}
-  ): Promise<any> {
-    return apiJSON(this.settings, 'storage', path, init, params,
-      (message, status) => new StorageError(message, status));
-  }
 
   async spaces(): Promise<{ configured: boolean; spaces: ISpace[] }> {
-    return this._json('spaces');
+    return this.json('spaces');
   }
 
   async list(space: string, prefix: string, token?: string | null): Promise<IPage> {
@@ -68,7 +53,7 @@ export class StorageClient {
     if (token) {
       params.token = token;
     }
-    return this._json(`${space}/list`, {}, params);
+    return this.json(`${space}/list`, {}, params);
   }
 
   downloadUrl(space: string, key: string): string {
@@ -76,25 +61,25 @@ export class StorageClient {
   }
 
   async remove(space: string, key: string): Promise<{ deleted: number }> {
-    return this._json(`${space}/object`, { method: 'DELETE' }, { key });
+    return this.json(`${space}/object`, { method: 'DELETE' }, { key });
   }
 
   async mkdir(space: string, key: string): Promise<{ key: string }> {
-    return this._json(`${space}/folder`, {
+    return this.json(`${space}/folder`, {
       method: 'POST',
       body: JSON.stringify({ key })
     });
   }
 
   async move(space: string, source: string, target: string): Promise<void> {
-    await this._json(`${space}/move`, {
+    await this.json(`${space}/move`, {
       method: 'POST',
       body: JSON.stringify({ source, target })
     });
   }
 
   async share(space: string, key: string, expiresIn: number): Promise<string> {
-    const data = await this._json(`${space}/share`, {
+    const data = await this.json(`${space}/share`, {
       method: 'POST',
       body: JSON.stringify({ key, expires_in: expiresIn })
     });
@@ -105,7 +90,7 @@ export class StorageClient {
     space: string,
     key: string
   ): Promise<{ columns: string[]; rows: string[][] }> {
-    return this._json(`${space}/preview`, {}, { key });
+    return this.json(`${space}/preview`, {}, { key });
   }
 
   /**
@@ -144,11 +129,11 @@ export class StorageClient {
           } catch {
             // keep the status
           }
-          reject(new StorageError(message, xhr.status));
+          reject(new ServiceError(message, xhr.status));
         }
       };
-      xhr.onerror = () => reject(new StorageError('network', 0));
-      xhr.onabort = () => reject(new StorageError('cancelled', -1));
+      xhr.onerror = () => reject(new ServiceError('network', 0));
+      xhr.onabort = () => reject(new ServiceError('cancelled', -1));
       xhr.send(file);
     });
     return { xhr, done };

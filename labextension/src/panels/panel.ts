@@ -29,6 +29,23 @@ export class DatalabPanel extends Widget {
     this.node.append(header, this.body);
   }
 
+  /**
+   * The panel's status line (loading, empty, an error in words); '' hides it.
+   * Subclasses place `this.status` where it reads best in their body.
+   */
+  protected setStatus(text: string, error = false): void {
+    this.status.textContent = text;
+    this.status.hidden = !text;
+    this.status.classList.toggle('jp-mod-error', error);
+  }
+
+  protected readonly status: HTMLParagraphElement = (() => {
+    const p = document.createElement('p');
+    p.className = 'jp-Datalab-storage-status';
+    p.setAttribute('role', 'status');
+    return p;
+  })();
+
   /** Replace the body with a one-line message (nothing to show yet). */
   protected showEmpty(message: string): void {
     const p = document.createElement('p');

@@ -36,22 +36,21 @@ export class SecretsPanel extends DatalabPanel {
     this._m = messages.secrets;
     this._client = client;
     this.addClass('jp-Datalab-secrets');
-    this._status = el('p', 'jp-Datalab-storage-status');
     this._view = el('div', 'jp-Datalab-secrets-view');
-    this.body.replaceChildren(this._view, this._status);
+    this.body.replaceChildren(this._view, this.status);
     void this.start();
   }
 
   async start(): Promise<void> {
-    this._setStatus(this._m.loading);
+    this.setStatus(this._m.loading);
     try {
       this._spaces = (await this._client.spaces()).spaces;
     } catch (error) {
-      this._setStatus(this._m.failed(messageOf(error)), true);
+      this.setStatus(this._m.failed(messageOf(error)), true);
       return;
     }
     if (!this._spaces.length) {
-      this._setStatus(this._m.notConfigured);
+      this.setStatus(this._m.notConfigured);
       return;
     }
     this._space = this._spaces[0];
@@ -60,7 +59,7 @@ export class SecretsPanel extends DatalabPanel {
 
   async showFolder(folder: string): Promise<void> {
     this._folder = folder;
-    this._setStatus(this._m.loading);
+    this.setStatus(this._m.loading);
     const toolbar = el('div', 'jp-Datalab-storage-toolbar');
     const button = (label: string, action: string, run: () => void) => {
       const b = el('button', 'jp-Datalab-button', label);
@@ -108,9 +107,9 @@ export class SecretsPanel extends DatalabPanel {
       for (const s of listing.secrets) {
         list.append(this._row(s, false));
       }
-      this._setStatus(listing.folders.length + listing.secrets.length ? '' : this._m.empty);
+      this.setStatus(listing.folders.length + listing.secrets.length ? '' : this._m.empty);
     } catch (error) {
-      this._setStatus(this._m.failed(messageOf(error)), true);
+      this.setStatus(this._m.failed(messageOf(error)), true);
     }
   }
 
@@ -132,10 +131,10 @@ export class SecretsPanel extends DatalabPanel {
     try {
       info = await this._client.describe(this._space!.id, path);
     } catch (error) {
-      this._setStatus(this._m.failed(messageOf(error)), true);
+      this.setStatus(this._m.failed(messageOf(error)), true);
       return;
     }
-    this._setStatus('');
+    this.setStatus('');
     const detail = el('div', 'jp-Datalab-secret-detail');
     detail.dataset.path = path;
     const back = el('button', 'jp-Datalab-crumb', `← ${this._m.back}`);
@@ -176,7 +175,7 @@ export class SecretsPanel extends DatalabPanel {
         reveal.textContent = this._m.hide;
         shown = true;
       } catch (error) {
-        this._setStatus(this._m.failed(messageOf(error)), true);
+        this.setStatus(this._m.failed(messageOf(error)), true);
       }
     });
     button(this._m.edit, 'edit', () => void this._edit(path));
@@ -222,7 +221,7 @@ export class SecretsPanel extends DatalabPanel {
       try {
         current = await this._client.values(this._space!.id, path);
       } catch (error) {
-        this._setStatus(this._m.failed(messageOf(error)), true);
+        this.setStatus(this._m.failed(messageOf(error)), true);
         return;
       }
     }
@@ -306,7 +305,7 @@ export class SecretsPanel extends DatalabPanel {
     try {
       await action();
     } catch (error) {
-      this._setStatus(this._m.failed(messageOf(error)), true);
+      this.setStatus(this._m.failed(messageOf(error)), true);
       return;
     }
     if (then) {
@@ -316,15 +315,9 @@ export class SecretsPanel extends DatalabPanel {
     }
   }
 
-  private _setStatus(text: string, error = false): void {
-    this._status.textContent = text;
-    this._status.hidden = !text;
-    this._status.classList.toggle('jp-mod-error', error);
-  }
 
   private readonly _m: ISecretsMessages;
   private readonly _client: SecretsClient;
-  private readonly _status: HTMLParagraphElement;
   private readonly _view: HTMLDivElement;
   private _spaces: ISecretSpace[] = [];
   private _space: ISecretSpace | null = null;

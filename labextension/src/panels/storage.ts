@@ -24,8 +24,8 @@ import {
   IFolderEntry,
   ISpace,
   StorageClient,
-  StorageError
 } from '../storage-api';
+import { ServiceError } from '../api';
 import { el, messageOf } from '../dom';
 import { DatalabPanel } from './panel';
 
@@ -107,8 +107,6 @@ export class StoragePanel extends DatalabPanel {
 
     this._toolbar = el('div', 'jp-Datalab-storage-toolbar');
     this._crumbs = el('nav', 'jp-Datalab-breadcrumbs');
-    this._status = el('p', 'jp-Datalab-storage-status');
-    this._status.setAttribute('role', 'status');
     this._table = el('div', 'jp-Datalab-storage-table');
     this._table.setAttribute('role', 'table');
     this._head = el('div', 'jp-Datalab-storage-head');
@@ -132,7 +130,7 @@ export class StoragePanel extends DatalabPanel {
     this.body.replaceChildren(
       this._toolbar,
       this._crumbs,
-      this._status,
+      this.status,
       this._table,
       this._more,
       this._uploads,
@@ -144,17 +142,17 @@ export class StoragePanel extends DatalabPanel {
 
   /** Load the spaces, then the first one's root. */
   async start(): Promise<void> {
-    this._setStatus(this._m.loading);
+    this.setStatus(this._m.loading);
     try {
       const answer = await this._client.spaces();
       this._spaces = answer.configured ? answer.spaces : [];
     } catch (error) {
-      this._setStatus(this._m.failed(messageOf(error)), true);
+      this.setStatus(this._m.failed(messageOf(error)), true);
       return;
     }
     if (!this._spaces.length) {
       this._table.hidden = true;
-      this._setStatus(this._m.notConfigured);
+      this.setStatus(this._m.notConfigured);
       this._toolbar.hidden = true;
       return;
     }
@@ -225,16 +223,16 @@ export class StoragePanel extends DatalabPanel {
       this._folders = [];
       this._files = [];
       this._token = null;
-      this._setStatus(this._m.loading);
+      this.setStatus(this._m.loading);
     }
     try {
       const page = await this._client.list(this._space.id, this._prefix, more ? this._token : null);
       this._folders.push(...page.folders);
       this._files.push(...page.files);
       this._token = page.next_token;
-      this._setStatus('');
+      this.setStatus('');
     } catch (error) {
-      this._setStatus(this._m.failed(messageOf(error)), true);
+      this.setStatus(this._m.failed(messageOf(error)), true);
     }
     this._render();
   }
@@ -265,8 +263,8 @@ export class StoragePanel extends DatalabPanel {
     for (const file of files) {
       rows.push(this._row(file, false));
     }
-    if (!rows.length && !this._status.textContent) {
-      this._setStatus(this._m.emptyFolder);
+    if (!rows.length && !this.status.textContent) {
+      this.setStatus(this._m.emptyFolder);
     }
     this._list.replaceChildren(...rows);
     this._head.hidden = !rows.length;
@@ -474,7 +472,7 @@ export class StoragePanel extends DatalabPanel {
         Clipboard.copyToSystem(url);
       }
     } catch (error) {
-      this._setStatus(this._m.failed(messageOf(error)), true);
+      this.setStatus(this._m.failed(messageOf(error)), true);
     }
   }
 
@@ -514,7 +512,7 @@ export class StoragePanel extends DatalabPanel {
         buttons: [Dialog.okButton({ label: this._m.close })]
       });
     } catch (error) {
-      this._setStatus(this._m.failed(messageOf(error)), true);
+      this.setStatus(this._m.failed(messageOf(error)), true);
     }
   }
 
@@ -553,7 +551,7 @@ export class StoragePanel extends DatalabPanel {
           bar.value = 1;
           setTimeout(() => item.remove(), 4000);
         } catch (error) {
-          const cancelled = error instanceof StorageError && error.status === -1;
+          const cancelled = error instanceof ServiceError && error.status === -1;
           item.dataset.state = cancelled ? 'cancelled' : 'error';
           state.textContent = cancelled ? this._m.uploadCancelled : this._m.failed(messageOf(error));
           item.classList.toggle('jp-mod-error', !cancelled);
@@ -570,23 +568,17 @@ export class StoragePanel extends DatalabPanel {
     try {
       await action();
     } catch (error) {
-      this._setStatus(this._m.failed(messageOf(error)), true);
+      this.setStatus(this._m.failed(messageOf(error)), true);
       return;
     }
     await this._load(false);
   }
 
-  private _setStatus(text: string, error = false): void {
-    this._status.textContent = text;
-    this._status.hidden = !text;
-    this._status.classList.toggle('jp-mod-error', error);
-  }
 
   private readonly _m: IStorageMessages;
   private readonly _client: StorageClient;
   private readonly _toolbar: HTMLDivElement;
   private readonly _crumbs: HTMLElement;
-  private readonly _status: HTMLParagraphElement;
   private readonly _table: HTMLDivElement;
   private readonly _head: HTMLDivElement;
   private readonly _list: HTMLDivElement;
