@@ -109,6 +109,27 @@ def cmd_down(args):
     return 1
 
 
+def cmd_catalog_validate(args):
+    """Check catalog files as contributors write them: every error names file and field."""
+    from .catalog import load, shipped_catalog
+
+    paths = args.paths or [shipped_catalog()]
+    entries, errors = load(paths)
+    for error in errors:
+        print(error, file=sys.stderr)
+    if errors:
+        print(f"datalab: {len(errors)} error(s) in the catalog; {len(entries)} entries are valid",
+              file=sys.stderr)
+        return 1
+    if not entries:
+        print(f"datalab: no catalog entry (*.json) found in {', '.join(map(str, paths))}",
+              file=sys.stderr)
+        return 1
+    for entry in sorted(entries.values(), key=lambda e: (e.kind, e.id)):
+        print(f"ok  {entry.kind:<12} {entry.id:<24} {entry.image_ref()}  ({entry.source})")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="datalab", description="Run the embedded datalab on this machine."
@@ -137,6 +158,14 @@ def build_parser():
     down = sub.add_parser("down", help="stop the platform started with `datalab up`")
     add_state_dir(down)
     down.set_defaults(func=cmd_down)
+
+    catalog = sub.add_parser("catalog", help="work with catalog entries")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
+    validate = catalog_sub.add_parser(
+        "validate", help="check catalog files; exit 1 with file: field: error lines if any")
+    validate.add_argument("paths", nargs="*", metavar="PATH",
+                          help="entry files or directories (default: the shipped catalog)")
+    validate.set_defaults(func=cmd_catalog_validate)
     return parser
 
 
