@@ -29,6 +29,9 @@ def configure(c, spawner="datalab-local"):
         {"name": "user", "scopes": ["self", "admin:auth_state!user"]},
     ]
     c.Spawner.server_token_scopes = list(SERVER_TOKEN_SCOPES)
+    # several environments at once: /user/<name>/<server>/
+    c.JupyterHub.allow_named_servers = True
+    c.JupyterHub.named_server_limit_per_user = 5
     c.Authenticator.refresh_pre_spawn = True
     c.Authenticator.auth_refresh_age = 300
     return c

@@ -1,4 +1,9 @@
-"""Spawners that start a user's JupyterLab with the datalab extensions loaded.
+"""Spawners that start what a user chose in the catalog, with their credentials.
+
+``CatalogMixin`` is the profile logic, written once for every spawner: the spawn
+page (catalog cards, then the entry's options as a form), the server-side check of
+every option (form posts and the REST API alike go through ``apply_user_options``),
+and progress messages. Each spawner only says how to run a checked ``Launch``.
 
 ``CredentialsMixin`` is written once for every spawner: at each start it exchanges
 the user's datalab identity token for S3 and Vault credentials and hands them to
@@ -17,9 +22,146 @@ import asyncio
 import os
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import HasTraits, Integer, Unicode, default
+from tornado import web
+from traitlets import Bool, HasTraits, Instance, Integer, Unicode, default
 
+from .catalog import DatalabCatalog, OptionsError
 from .credentials import CredentialsError, s3_credentials, vault_login
+
+
+class CatalogMixin(HasTraits):
+    """Profiles from the catalog: form, server-side checks, progress. Spawner-agnostic."""
+
+    catalog = Instance(DatalabCatalog, help="The catalog this spawner offers (configure ``DatalabCatalog``).")
+
+    @default("catalog")
+    def _default_catalog(self):
+        return DatalabCatalog(parent=self)
+
+    default_entry = Unicode(
+        "jupyter-python", config=True,
+        help="""The entry started when a request names none (an API call without options,
+        a spawn from an old bookmark). It must be an environment of the catalog.""",
+    )
+
+    launch = None  # the checked Launch of the current start
+
+    def unavailable(self, entry):
+        """Why ``entry`` cannot run with this spawner ({en, fr}), or None. Overridden per backend."""
+        return None
+
+    async def _user_context(self):
+        """(groups, claims) of the user: who may use which entry."""
+        auth_state = await self.user.get_auth_state() or {}
+        claims = auth_state.get("oauth_user") or {}
+        return sorted(g.name for g in self.user.groups), claims
+
+    async def catalog_choices(self, values=None):
+        """The entries this user may start, with their resolved schemas."""
+        groups, claims = await self._user_context()
+        context = self.catalog.context(self.user.name, groups, claims.get("email", ""))
+        choices = []
+        for entry in self.catalog.entries("environment"):
+            if self.catalog.allowed(entry, groups, claims):
+                choices.append({"entry": entry, "schema": self.catalog.schema(entry, context),
+                                "unavailable": self.unavailable(entry), "values": None})
+        return choices
+
+    @default("options_form")
+    def _default_options_form(self):
+        return self._render_catalog_form
+
+    async def _render_catalog_form(self, spawner):
+        from .profile_form import render_form
+
+        previous = self.orm_spawner.user_options if self.orm_spawner else None
+        choices = await self.catalog_choices()
+        selected = None
+        if isinstance(previous, dict) and isinstance(previous.get("entry"), str):
+            selected = previous["entry"]
+            for choice in choices:
+                if choice["entry"].id == selected and isinstance(previous.get("options"), dict):
+                    choice["values"] = previous["options"]
+        return render_form(choices, selected=selected)
+
+    @default("options_from_form")
+    def _default_options_from_form(self):
+        return self._parse_catalog_form
+
+    def _parse_catalog_form(self, formdata):
+        from .profile_form import parse_form
+
+        # the schemas only shape the values; apply_user_options checks them for this user
+        context = self.catalog.context(self.user.name)
+        schemas = {e.id: self.catalog.schema(e, context) for e in self.catalog.entries("environment")}
+        return parse_form(formdata, schemas)
+
+    @default("apply_user_options")
+    def _default_apply_user_options(self):
+        return self._check_user_options
+
+    async def _check_user_options(self, spawner, user_options):
+        """Every start goes through here: refuse with a 400 naming the field, or set up the launch."""
+        self._progress_events, self._catalog_started = [], False
+        user_options = user_options or {}
+        if not isinstance(user_options, dict):
+            raise web.HTTPError(400, "user_options must be an object: {\"entry\": ..., \"options\": {...}}")
+        entry_id = user_options.get("entry") or self.default_entry
+        groups, claims = await self._user_context()
+        try:
+            launch = self.catalog.launch(entry_id, user_options.get("options") or {},
+                                         username=self.user.name, groups=groups, claims=claims)
+        except OptionsError as e:
+            self.log.info("Refused options of %s for %s: %s", self._log_name, entry_id, e)
+            raise web.HTTPError(400, refusal(e.field, e.en, e.fr)) from None
+        reason = self.unavailable(launch.entry)
+        if reason:
+            raise web.HTTPError(400, f"{launch.entry.text('name')} cannot run here: {reason['en']} / "
+                                     f"{launch.entry.text('name', 'fr')} ne peut pas démarrer ici : {reason['fr']}")
+        self.launch = launch
+        self.progress_message(5, f"{launch.entry.text('name')} {launch.version}: options checked",
+                              f"{launch.entry.text('name', 'fr')} {launch.version} : options vérifiées")
+        await self.apply_launch(launch)
+
+    async def apply_launch(self, launch):
+        """Turn a checked Launch into this spawner's settings. Each backend implements it."""
+        raise NotImplementedError
+
+    _progress_events = None
+
+    def progress_message(self, progress, en, fr):
+        """Queue a progress event for the spawn page (both languages, the page shows one line)."""
+        if self._progress_events is None:
+            self._progress_events = []
+        self._progress_events.append({"progress": progress, "message": f"{en} · {fr}"})
+
+    def launch_env(self):
+        """Variables of the launch: the entry's and the options' (Onyxia's names: GIT_*, PERSONAL_INIT_*)."""
+        launch = self.launch
+        if launch is None:
+            return {}
+        return {"DATALAB_ENTRY": launch.entry.id, "DATALAB_ENTRY_VERSION": launch.version,
+                "DATALAB_IMAGE": launch.image, **launch.env}
+
+    async def progress(self):
+        sent = 0
+        while True:
+            events = self._progress_events or []
+            while sent < len(events):
+                yield events[sent]
+                sent += 1
+            if self._catalog_started or not self._start_pending:
+                break
+            await asyncio.sleep(0.2)
+        async for event in super().progress():
+            yield event
+
+    _catalog_started = Bool(False)
+
+
+def refusal(field, en, fr):
+    """The one-line message of a refused option, in both languages, naming the field."""
+    return f"Option {field}: {en} / Option {field} : {fr}"
 
 
 class CredentialsMixin(HasTraits):
@@ -76,7 +218,11 @@ class CredentialsMixin(HasTraits):
             return env
         loop = asyncio.get_running_loop()
         name = self.user.name
-        if self.s3_endpoint:
+        launch = getattr(self, "launch", None)
+        want_s3 = self.s3_endpoint and (launch is None or launch.s3)
+        want_vault = self.vault_addr and (launch is None or launch.vault)
+        if want_s3:
+            self._say(20, "Getting your S3 credentials", "Obtention de vos identifiants S3")
             try:
                 creds = await loop.run_in_executor(None, lambda: s3_credentials(
                     identity, self.s3_endpoint, self.s3_role_arn, self.s3_region,
@@ -96,7 +242,8 @@ class CredentialsMixin(HasTraits):
                             "DATALAB_S3_PERSONAL": f"s3://{bucket}/"})
             except CredentialsError as e:
                 self.log.warning("S3 credentials for %s: %s", name, e)
-        if self.vault_addr:
+        if want_vault:
+            self._say(35, "Getting your Vault token and secrets", "Obtention de votre jeton et de vos secrets Vault")
             try:
                 vault = await loop.run_in_executor(None, lambda: vault_login(
                     identity, self.vault_addr, self.vault_role, self.vault_jwt_mount))
@@ -120,13 +267,24 @@ class CredentialsMixin(HasTraits):
                 self.log.warning("Vault token for %s: %s", name, e)
         return env
 
+    def _say(self, progress, en, fr):
+        if hasattr(self, "progress_message"):
+            self.progress_message(progress, en, fr)
+
     async def start(self):
         self._credential_env = await self.exchange_credentials()
+        launch = getattr(self, "launch", None)
+        if launch is not None:
+            self._say(50, f"Starting {launch.entry.text('name')} {launch.version}",
+                      f"Démarrage de {launch.entry.text('name', 'fr')} {launch.version}")
+        self._catalog_started = True
         return await super().start()
 
     def get_env(self):
         env = super().get_env()
         env["DATALAB_USER"] = self.user.name
+        if hasattr(self, "launch_env"):
+            env.update(self.launch_env())
         env.update(self._credential_env or {})
         return env
 
@@ -166,8 +324,12 @@ def _ensure_bucket(creds, bucket):
                                    f"{e.response.get('Error', {}).get('Code')}") from None
 
 
-class DatalabLocalSpawner(CredentialsMixin, SimpleLocalProcessSpawner):
-    """Start each user's JupyterLab as a local process (the embedded default)."""
+class DatalabLocalSpawner(CatalogMixin, CredentialsMixin, SimpleLocalProcessSpawner):
+    """Start each user's environment as a local process (the embedded default).
+
+    An entry runs here when its ``local`` section says how and what it needs is
+    installed; other entries are shown unavailable with the reason and the fix.
+    """
 
     home_dir_template = Unicode(
         "~/.local/share/datalab/users/{username}",
@@ -186,6 +348,20 @@ class DatalabLocalSpawner(CredentialsMixin, SimpleLocalProcessSpawner):
     @default("default_url")
     def _default_url_default(self):
         return "/lab"
+
+    def unavailable(self, entry):
+        return entry.local_unavailable()
+
+    async def apply_launch(self, launch):
+        local = launch.entry.local
+        if local.get("cmd") and local["cmd"][0] != "jupyterhub-singleuser":
+            self.cmd = list(local["cmd"])  # else the admin's (or datalab up's) singleuser command
+        if local.get("default_url"):
+            self.default_url = local["default_url"]
+        # advisory here (one OS account): published as CPU_LIMIT / MEM_LIMIT like every spawner
+        self.cpu_limit = launch.cpu
+        self.mem_limit = int(launch.memory * 1024**3) if launch.memory else None
+        self.environment = {**self.environment, **local.get("env", {})}
 
     def get_args(self):
         args = super().get_args()

@@ -53,7 +53,10 @@ def login_and_open_sidebar(page, stack, username):
     page.fill("#username", username)
     page.fill("#password", stack.password(username))
     page.click("#login-submit")
-    # no options form yet: the hub starts the server and JupyterLab opens
+    # the spawn page offers the catalog (unless the server runs already): start the default
+    page.wait_for_url(lambda url: "/hub/spawn" in url or f"/user/{username}/lab" in url, timeout=60_000)
+    if "/hub/spawn" in page.url:
+        page.locator("#spawn_form [type=submit]").click()
     page.wait_for_url(f"{stack.hub_url}/user/{username}/lab**", timeout=120_000)
     tab = page.locator(".jp-SideBar .lm-TabBar-tab[data-id='datalab-sidebar']")
     tab.wait_for(timeout=60_000)

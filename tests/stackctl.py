@@ -144,16 +144,39 @@ def oidc_login(hub_url, username, password):
     return session
 
 
-def start_server(session, hub_url, username, timeout=120):
-    """Start the user's default server from the hub and return the lab page response."""
-    r = session.get(f"{hub_url}/hub/spawn", timeout=60)
+def spawn_form_post(session, hub_url, username, entry="jupyter-python", options=None, server=""):
+    """Post the spawn page's form as a browser does: the entry's card and some fields.
+
+    ``options`` maps dotted option paths to form values, e.g. ``{"resources.cpu": "2"}``.
+    Returns the response (the spawn pending page, or the form again with an error).
+    """
+    url = f"{hub_url}/hub/spawn/{username}" + (f"/{server}" if server else "")
+    page = session.get(url, timeout=60)
+    if 'id="spawn_form"' not in page.text:  # already running: the hub sent us to the server
+        return page
+    # the hub's xsrf token: browsers prove the same origin with Sec-Fetch headers, we with it
+    xsrf = next(c.value for c in session.cookies if c.name == "_xsrf" and c.path.startswith("/hub"))
+    data = {"_xsrf": xsrf, "entry": entry}
+    data.update({f"{entry}/{path}": value for path, value in (options or {}).items()})
+    return session.post(url, data=data, timeout=60)
+
+
+def start_server(session, hub_url, username, timeout=120, entry="jupyter-python", options=None,
+                 server=""):
+    """Start one of the user's servers from the spawn page and return the lab page response."""
+    r = spawn_form_post(session, hub_url, username, entry, options, server)
     assert r.status_code == 200, r.text[:500]
-    lab = f"{hub_url}/user/{username}/lab"
+    lab = f"{hub_url}/user/{username}/" + (f"{server}/" if server else "") + "lab"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         r = session.get(lab, timeout=30)
         if r.status_code == 200 and r.url.split("?")[0] == lab:
             return r
+        if server and r.status_code == 404:
+            # a named server's route is added once it is up; until then its URL
+            # falls through to the default server, which knows no such page
+            time.sleep(0.5)
+            continue
         if "/hub/login" in r.url or r.status_code >= 400:
             raise AssertionError(f"{username} cannot open JupyterLab: {r.status_code} {r.url}")
         time.sleep(0.5)
