@@ -16,11 +16,12 @@ import fnmatch
 import json
 import re
 import shutil
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import SchemaError, ValidationError
 from traitlets import Dict, List, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
@@ -183,7 +184,7 @@ def _check_option(prop, path, file, errors):
             if "default" in prop:
                 Draft202012Validator({k: v for k, v in prop.items() if k != "x-datalab"}).validate(
                     prop["default"])
-        except Exception as e:  # a jsonschema ValidationError
+        except ValidationError as e:
             errors.append(CatalogError(file, f"{path}.default", f"default is not valid: {e.message}"))
 
 
@@ -574,7 +575,7 @@ class DatalabCatalog(LoggingConfigurable):
         region settings. Example: ``{"cpu": 1, "memory": 4, "disk": 10}``.""",
     )
 
-    _loaded = {}  # sources -> (files' mtimes, entries, errors), shared by every spawner
+    _loaded: typing.ClassVar[dict] = {}  # sources -> (files' mtimes, entries, errors), shared by every spawner
 
     def load(self):
         """(entries, errors), re-read when a file changed, so admins add entries live."""

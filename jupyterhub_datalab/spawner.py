@@ -48,7 +48,7 @@ class CatalogMixin(HasTraits):
 
     def unavailable(self, entry):
         """Why ``entry`` cannot run with this spawner ({en, fr}), or None. Overridden per backend."""
-        return None
+        return
 
     async def _user_context(self):
         """(groups, claims) of the user: who may use which entry."""
@@ -144,16 +144,27 @@ class CatalogMixin(HasTraits):
                 "DATALAB_IMAGE": launch.image, **launch.env}
 
     async def progress(self):
+        """Our own steps first (options, credentials), then the backend's, with ours
+        that come later (a namespace, a Secret) slipped in between."""
         sent = 0
-        while True:
-            events = self._progress_events or []
-            while sent < len(events):
-                yield events[sent]
-                sent += 1
-            if self._catalog_started or not self._start_pending:
-                break
+
+        def queued():
+            nonlocal sent
+            events = (self._progress_events or [])[sent:]
+            sent += len(events)
+            return events
+
+        while not self._catalog_started and self._start_pending:
+            for event in queued():
+                yield event
             await asyncio.sleep(0.2)
+        for event in queued():
+            yield event
         async for event in super().progress():
+            for own in queued():
+                yield own
+            yield event
+        for event in queued():
             yield event
 
     _catalog_started = Bool(False)

@@ -8,7 +8,14 @@ import sys
 import pytest
 
 from jupyterhub_datalab.catalog import (
-    DatalabCatalog, OptionsError, check_options, load, resolve_schema, shipped_catalog, to_launch)
+    DatalabCatalog,
+    OptionsError,
+    check_options,
+    load,
+    resolve_schema,
+    shipped_catalog,
+    to_launch,
+)
 
 ENTRY = {
     "id": "tiny",
