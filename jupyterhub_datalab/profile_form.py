@@ -39,7 +39,7 @@ STYLE = f"""<style>
 #{ROOT} .dl-category{{margin:0 0 1rem}}
 #{ROOT} .dl-category h3{{font-size:1rem;font-weight:600;margin:0 0 .5rem}}
 #{ROOT} .dl-cards{{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:.75rem}}
-#{ROOT} .dl-card{{position:relative}}
+#{ROOT} .dl-card{{position:relative;min-width:0;overflow-wrap:anywhere}}
 #{ROOT} .dl-radio{{position:absolute;top:.9rem;right:.9rem;margin:0}}
 #{ROOT} .dl-card label{{display:flex;flex-direction:column;gap:.25rem;height:100%;margin:0;
   padding:.75rem 2.5rem .75rem .75rem;cursor:pointer;color:var(--bs-body-color);
