@@ -46,13 +46,19 @@ def screenshot(page, name):
     return path
 
 
-def login_and_open_sidebar(page, stack, username):
-    """Log in by clicking through the provider's form, wait for JupyterLab, open Datalab."""
+def sign_in(page, stack, username):
+    """Log in by clicking through the provider's form; the hub then shows its next page."""
     page.goto(stack.hub_url + "/hub/login")
     page.click("a:has-text('Sign in with')")
     page.fill("#username", username)
     page.fill("#password", stack.password(username))
     page.click("#login-submit")
+    page.wait_for_url(lambda url: "/hub/" in url or f"/user/{username}/" in url, timeout=60_000)
+
+
+def login_and_open_sidebar(page, stack, username):
+    """Log in, start the default environment if need be, wait for JupyterLab, open Datalab."""
+    sign_in(page, stack, username)
     # the spawn page offers the catalog (unless the server runs already): start the default
     page.wait_for_url(lambda url: "/hub/spawn" in url or f"/user/{username}/lab" in url, timeout=60_000)
     if "/hub/spawn" in page.url:

@@ -1,24 +1,15 @@
 """Choosing a profile in a real browser: cards, a form from the entry's schema, fr/en, dark mode."""
 
-from .browser import screenshot
+from .browser import screenshot, sign_in
 from .test_spawn_profiles import server_envs
 
 
-def sign_in(page, stack, username):
-    page.goto(stack.hub_url + "/hub/login")
-    page.click("a:has-text('Sign in with')")
-    page.fill("#username", username)
-    page.fill("#password", stack.password(username))
-    page.click("#login-submit")
-    page.wait_for_url(lambda url: "/hub/" in url or f"/user/{username}/" in url, timeout=60_000)
-
-
-def test_carol_picks_non_default_options_and_her_server_runs_with_them(stack, chromium):
+def test_alice_picks_non_default_options_and_her_server_runs_with_them(stack, chromium):
     context = chromium.new_context(viewport={"width": 1200, "height": 1600}, locale="en-US")
     page = context.new_page()
     try:
-        sign_in(page, stack, "carol")
-        page.goto(f"{stack.hub_url}/hub/spawn/carol/picked")
+        sign_in(page, stack, "alice")
+        page.goto(f"{stack.hub_url}/hub/spawn/alice/picked")
         form = page.locator("#datalab-profiles")
         form.wait_for()
         # R is missing here: its card says so and cannot be chosen
@@ -38,8 +29,8 @@ def test_carol_picks_non_default_options_and_her_server_runs_with_them(stack, ch
         assert not fields.locator("input[type=checkbox][name='jupyter-python/connections.vault']").is_checked()
         screenshot(page, "spawn-page-en-light")
         page.locator("#spawn_form [type=submit]").click()
-        page.wait_for_url(f"{stack.hub_url}/user/carol/picked/lab**", timeout=120_000)
-        env = server_envs("carol")["picked"]
+        page.wait_for_url(f"{stack.hub_url}/user/alice/picked/lab**", timeout=120_000)
+        env = server_envs("alice")["picked"]
         assert env["DATALAB_ENTRY_VERSION"] == "py3.12.9" and float(env["CPU_LIMIT"]) == 2
         assert "VAULT_TOKEN" not in env and env["AWS_SESSION_TOKEN"]
     finally:
