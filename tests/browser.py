@@ -25,8 +25,10 @@ def find_chromium(path=None):
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    """One browser per test module: playwright's sync API keeps an event loop running
+    while it is open, which asyncio tests in later modules must not inherit."""
     from playwright.sync_api import sync_playwright
 
     try:

@@ -176,3 +176,68 @@ def test_s3_down_is_said_in_words():
     with pytest.raises(StorageError) as info:
         storage.list("personal")
     assert info.value.status == 503 and "cannot be reached" in info.value.message
+
+
+@pytest.fixture(scope="module")
+def carol(stack):
+    return Client(stack, "carol")
+
+
+def test_isolation_matrix_for_list_read_write_delete_share(alice, bob, carol):
+    """Through the API: the owner does everything, a project member shares the project
+    space, an outsider (carol, no project) reaches neither alice's space nor the project's."""
+    assert alice("PUT", "personal/upload", params={"key": "m/own.txt"}, data=b"own").status_code == 200
+    assert alice("PUT", "project-stats/upload", params={"key": "m/team.txt"}, data=b"team").status_code == 200
+    # bob, a member of stats: list, read, write, share and delete in the project space
+    assert "team.txt" in [f["name"] for f in bob("GET", "project-stats/list", params={"prefix": "m/"}).json()["files"]]
+    assert bob("PUT", "project-stats/upload", params={"key": "m/bob.txt"}, data=b"bob").status_code == 200
+    link = bob("POST", "project-stats/share", json={"key": "m/team.txt", "expires_in": 600})
+    assert link.status_code == 200 and requests.get(link.json()["url"], timeout=30).content == b"team"
+    assert bob("DELETE", "project-stats/object", params={"key": "m/bob.txt"}).status_code == 200
+    # carol: no project space at all, and alice's personal space is not hers to name
+    assert [s["id"] for s in carol("GET", "spaces").json()["spaces"]] == ["personal"]
+    for method, path, kw in (("GET", "project-stats/list", {}),
+                             ("GET", "project-stats/object", {"params": {"key": "m/team.txt"}}),
+                             ("PUT", "project-stats/upload", {"params": {"key": "m/x"}, "data": b"x"}),
+                             ("DELETE", "project-stats/object", {"params": {"key": "m/team.txt"}}),
+                             ("POST", "project-stats/share", {"json": {"key": "m/team.txt"}}),
+                             ("GET", "user-alice/list", {})):
+        r = carol(method, path, **kw)
+        assert r.status_code == 404, (method, path, r.status_code)
+        assert b"team" not in r.content and b"own" not in r.content
+    assert alice("GET", "project-stats/object", params={"key": "m/team.txt"}).content == b"team"
+
+
+def test_injected_credentials_cannot_delete_or_share_what_is_not_theirs(alice, bob, carol):
+    """Directly with the S3 credentials each server received: delete and pre-signed links."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    from ..stackctl import server_env
+
+    def s3(user):
+        env = server_env(user)
+        return boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_DEFAULT_REGION"],
+                            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                            aws_session_token=env["AWS_SESSION_TOKEN"],
+                            config=Config(signature_version="s3v4"))
+
+    # a member's own pre-signed link works: the refusals below are the policy's
+    mine = s3("bob").generate_presigned_url("get_object", ExpiresIn=60,
+                                            Params={"Bucket": "project-stats", "Key": "m/team.txt"})
+    assert requests.get(mine, timeout=30).content == b"team"
+
+    assert alice("PUT", "personal/upload", params={"key": "m/keep.txt"}, data=b"keep").status_code == 200
+    for intruder, bucket in (("bob", "user-alice"), ("carol", "user-alice"), ("carol", "project-stats")):
+        client = s3(intruder)
+        key = "m/keep.txt" if bucket == "user-alice" else "m/team.txt"
+        with pytest.raises(ClientError):
+            client.delete_object(Bucket=bucket, Key=key)
+        forged = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=60)
+        r = requests.get(forged, timeout=30)
+        assert r.status_code == 403 and r.content not in (b"keep", b"team"), (intruder, bucket)
+        assert b"AccessDenied" in r.content, r.content[:200]
+    assert alice("GET", "personal/object", params={"key": "m/keep.txt"}).content == b"keep"
+    assert alice("GET", "project-stats/object", params={"key": "m/team.txt"}).content == b"team"
