@@ -225,11 +225,12 @@ class _Form:
                 f'{control}{help_}</div>')
 
 
-def render_form(choices, selected=None):
+def render_form(choices, selected=None, notices=()):
     """The spawn page's HTML: cards by category, then one fieldset of options per entry.
 
     ``choices``: ``[{"entry": Entry, "schema": resolved schema, "unavailable": None or
-    {"en", "fr"}, "values": None or the previous options}]``; ``selected``: an entry id.
+    {"en", "fr"}, "values": None or the previous options}]``; ``selected``: an entry id;
+    ``notices``: ``{"en", "fr"}`` lines shown above the cards (e.g. injected secrets).
     """
     available = [c["entry"].id for c in choices if not c.get("unavailable")]
     chosen = selected if selected in available else (available[0] if available else None)
@@ -238,6 +239,7 @@ def render_form(choices, selected=None):
     for choice in choices:
         groups.setdefault(choice["entry"].category, []).append(choice)
     out = [STYLE, f'<div id="{ROOT}">']
+    out.extend(f'<p class="alert alert-info dl-notice">{_both(n)}</p>' for n in notices)
     if not available:
         out.append(f'<p class="alert alert-warning">{_both(TEXT["none"])}</p>')
     for category in sorted(groups, key=lambda c: (order.index(c) if c in order else len(order), str(c))):

@@ -82,7 +82,8 @@ class CatalogMixin(HasTraits):
             for choice in choices:
                 if choice["entry"].id == selected and isinstance(previous.get("options"), dict):
                     choice["values"] = previous["options"]
-        return render_form(choices, selected=selected)
+        notices = await self.form_notices() if hasattr(self, "form_notices") else []
+        return render_form(choices, selected=selected, notices=notices)
 
     @default("options_from_form")
     def _default_options_from_form(self):
@@ -256,16 +257,7 @@ class CredentialsMixin(HasTraits):
         if want_vault:
             self._say(35, "Getting your Vault token and secrets", "Obtention de votre jeton et de vos secrets Vault")
             try:
-                vault = await loop.run_in_executor(None, lambda: vault_login(
-                    identity, self.vault_addr, self.vault_role, self.vault_jwt_mount))
-                vault.pop("expires_at")
-                top_dir = self.vault_user_dir_template.format(username=name)
-                env.update(vault)
-                env.update({"VAULT_MOUNT": self.vault_kv_mount, "VAULT_TOP_DIR": top_dir,
-                            "VAULT_PERSONAL_PATH": f"{self.vault_kv_mount}/{top_dir}"})
-                for project in self.projects():
-                    env[f"VAULT_PROJECT_PATH_{env_suffix(project)}"] = (
-                        f"{self.vault_kv_mount}/projects/{project}")
+                env.update(await self._vault_env(identity))
                 injected = await loop.run_in_executor(None, _injected_secrets, env)
                 # values stay out of logs: only the names are said
                 self.log.info("Injecting %d secret variables into %s's server: %s",
@@ -277,6 +269,41 @@ class CredentialsMixin(HasTraits):
             except CredentialsError as e:
                 self.log.warning("Vault token for %s: %s", name, e)
         return env
+
+    async def _vault_env(self, identity):
+        """A Vault login for the identity token, as the variables hvac and Onyxia's images read."""
+        vault = await asyncio.get_running_loop().run_in_executor(None, lambda: vault_login(
+            identity, self.vault_addr, self.vault_role, self.vault_jwt_mount))
+        vault.pop("expires_at")
+        top_dir = self.vault_user_dir_template.format(username=self.user.name)
+        env = {**vault, "VAULT_MOUNT": self.vault_kv_mount, "VAULT_TOP_DIR": top_dir,
+               "VAULT_PERSONAL_PATH": f"{self.vault_kv_mount}/{top_dir}"}
+        for project in self.projects():
+            env[f"VAULT_PROJECT_PATH_{env_suffix(project)}"] = f"{self.vault_kv_mount}/projects/{project}"
+        return env
+
+    async def form_notices(self):
+        """What the spawn page says about credentials: which secrets the server will get.
+
+        Names only, read with the user's own Vault login; nothing is said when Vault is
+        off or unreachable (the spawn itself reports that)."""
+        auth_state = await self.user.get_auth_state() or {}
+        identity = auth_state.get("identity_token")
+        if not (self.vault_addr and identity):
+            return []
+        try:
+            env = await self._vault_env(identity)
+        except CredentialsError:
+            return []
+        loop = asyncio.get_running_loop()
+        names = sorted(await loop.run_in_executor(None, _injected_secrets, env))
+        if not names:
+            return []
+        listed = ", ".join(names)
+        return [{"en": f"Secrets injected as variables when Vault is on: {listed}. "
+                       "Mark or unmark them in the Datalab sidebar's Secrets panel.",
+                 "fr": f"Secrets injectés en variables si Vault est activé : {listed}. "
+                       "Cochez-les ou décochez-les dans le panneau Secrets de la barre Datalab."}]
 
     def _say(self, progress, en, fr):
         if hasattr(self, "progress_message"):

@@ -119,6 +119,10 @@ def test_marked_secrets_reach_new_kernels_and_the_next_server(alice, stack):
             time.sleep(0.3)
         except AssertionError:
             break
+    # the spawn page says which secrets the server will get: names, never values
+    form = alice.session.get(f"{hub}/hub/spawn/alice", timeout=60).text
+    assert "Secrets injected as variables when Vault is on: API_KEY." in form
+    assert VALUES["api"] not in form
     start_server(alice.session, hub, "alice")
     assert server_env("alice")["API_KEY"] == VALUES["api"]
     assert server_env("alice")["DATALAB_INJECTED_KEYS"] == "API_KEY"
