@@ -42,11 +42,21 @@ WIDGETS = ("slider", "select", "toggle", "text", "textarea", "password")
 X_KEYS = {"label", "help", "default", "hidden", "readonly", "widget", "step", "unit",
           "sets", "admin"}
 ENTRY_KEYS = {"$schema", "id", "kind", "name", "description", "icon", "category", "image",
-              "options", "kubernetes", "local", "training"}
+              "options", "kubernetes", "local", "training", "service"}
 REQUIRED = ("id", "kind", "name", "description", "icon", "category", "image", "options")
 KUBERNETES_KEYS = {"cmd", "args", "port", "uid", "gid", "fs_gid", "working_dir", "env",
                    "default_url", "gpu"}
-LOCAL_KEYS = {"cmd", "requires", "env", "default_url", "unavailable"}
+LOCAL_KEYS = {"cmd", "requires", "env", "default_url", "unavailable", "runner", "files"}
+# a service's own section: how clients reach it, what is generated, where its data lives
+SERVICE_KEYS = {"port", "ui", "secrets", "connection", "data_path", "ready", "workspace_paths"}
+LOCAL_RUNNERS = ("command", "postgresql")
+SECRET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+# ``{port}``, ``{secret.password}``, ``{option.database}``: filled when a service is launched
+SERVICE_TEMPLATE = re.compile(r"(?<!\{)\{([a-z_]+)(?:\.([A-Za-z0-9_.-]+))?\}(?!\})")
+SERVICE_VALUES = {"host", "port", "prefix", "owner", "name", "namespace", "data", "run",
+                  "workspace"}
+SERVICE_GROUPS = {"secret", "option", "credential"}
 ID = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 IMAGE_NAME = re.compile(r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
@@ -87,6 +97,7 @@ class Entry:
     local: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
     source: str = ""
+    service: dict = field(default_factory=dict)  # kind "service": port, ui, secrets, connection...
 
     def text(self, what, lang="en"):
         values = getattr(self, what)
@@ -95,14 +106,17 @@ class Entry:
     def image_ref(self, version=None):
         return f"{self.image}:{version or self.versions[0]}"
 
-    def local_unavailable(self):
-        """Why this entry cannot run with local processes here ({en, fr}), or None."""
+    def local_unavailable(self, which=shutil.which):
+        """Why this entry cannot run with local processes here ({en, fr}), or None.
+
+        ``which`` finds a command (the companions' local backend also looks in the
+        packages that bundle binaries)."""
         if not self.local or self.local.get("unavailable"):
             return self.local.get("unavailable") or {
                 "en": "This entry has no local mode: it runs on Kubernetes only.",
                 "fr": "Cette entrée n'a pas de mode local : elle ne tourne que sur Kubernetes."}
         for need in self.local.get("requires", []):
-            if not shutil.which(need["command"]):
+            if not which(need["command"]):
                 return dict(need["hint"])
         return None
 
@@ -277,7 +291,143 @@ def check_document(doc, file):
                                            'expected {"command": ..., "hint": {"en", "fr"}}'))
             else:
                 _localized(need, "hint", file, errors, f"local.requires[{i}].hint")
+    if doc.get("kind") == "service":
+        _check_service(doc, file, errors)
+    elif "service" in doc:
+        errors.append(CatalogError(file, "service", "only entries of kind 'service' have this section"))
     return errors
+
+
+def _option_paths(options):
+    """Dotted paths of every leaf option, ``version`` included."""
+    try:
+        return {"version"} | {path for path, _ in _walk(options)}
+    except (AttributeError, TypeError):  # a malformed schema, reported on its own
+        return {"version"}
+
+
+def _check_templates(value, where, file, errors, secrets, options):
+    """``{...}`` placeholders of a service string: known names, declared secrets, real options."""
+    for m in SERVICE_TEMPLATE.finditer(value):
+        group, rest = m.group(1), m.group(2)
+        if rest is None and group in SERVICE_VALUES:
+            continue
+        if group == "secret" and rest in secrets:
+            continue
+        if group == "option" and rest in options:
+            continue
+        if group == "credential" and rest and ENV_NAME.match(rest):
+            continue
+        if group == "secret":
+            why = f"{{secret.{rest}}} is not declared in service.secrets"
+        elif group == "option":
+            why = f"{{option.{rest}}} is not an option of this entry"
+        else:
+            why = (f"unknown placeholder {m.group(0)}; known: "
+                   + ", ".join(f"{{{v}}}" for v in sorted(SERVICE_VALUES))
+                   + ", {secret.NAME}, {option.PATH}, {credential.VAR}")
+        errors.append(CatalogError(file, where, why))
+
+
+def _check_service(doc, file, errors):
+    """The ``service`` section of a companion entry, and the placeholders it and its
+    ``kubernetes`` / ``local`` sections use."""
+    service = doc.get("service")
+    if not isinstance(service, dict):
+        errors.append(CatalogError(file, "service", 'required for a service: {"port": ..., '
+                                   '"ui": ..., "secrets": [...], "connection": {...}, '
+                                   '"data_path": ..., "ready": {...}}'))
+        return
+    for key in sorted(set(service) - SERVICE_KEYS):
+        errors.append(CatalogError(file, f"service.{key}",
+                                   f"unknown key; known: {', '.join(sorted(SERVICE_KEYS))}"))
+    port = service.get("port")
+    if not (isinstance(port, int) and not isinstance(port, bool) and 1 <= port <= 65535):
+        errors.append(CatalogError(file, "service.port", "expected the port it listens on (1-65535)"))
+    ui = service.get("ui")
+    if ui is not None and not (isinstance(ui, dict) and set(ui) <= {"path"}
+                               and isinstance(ui.get("path"), str) and ui["path"].startswith("/")):
+        errors.append(CatalogError(file, "service.ui", 'expected null (no web UI) or {"path": "/..."}'))
+    secrets = service.get("secrets", [])
+    if not (isinstance(secrets, list) and all(isinstance(n, str) and SECRET_NAME.match(n)
+                                              for n in secrets)):
+        errors.append(CatalogError(file, "service.secrets", "expected a list of names such as "
+                                   "'password' (lowercase letters, digits, '_')"))
+        secrets = []
+    elif len(set(secrets)) != len(secrets):
+        errors.append(CatalogError(file, "service.secrets", "a secret is listed twice"))
+    options = _option_paths(doc.get("options"))
+    connection = service.get("connection", {})
+    if not isinstance(connection, dict):
+        errors.append(CatalogError(file, "service.connection", "expected {NAME: template}"))
+        connection = {}
+    for name, value in connection.items():
+        if not ENV_NAME.match(name) or not isinstance(value, str):
+            errors.append(CatalogError(file, f"service.connection.{name}",
+                                       "expected NAME (capitals) -> string"))
+        else:
+            _check_templates(value, f"service.connection.{name}", file, errors, secrets, options)
+    data_path = service.get("data_path")
+    if data_path is not None and not (isinstance(data_path, str) and data_path.startswith("/")):
+        errors.append(CatalogError(file, "service.data_path",
+                                   "expected null (no data kept) or an absolute path in the image"))
+    ready = service.get("ready")
+    probes = [k for k in ("tcp", "http", "exec") if isinstance(ready, dict) and k in ready]
+    if not (isinstance(ready, dict) and set(ready) <= {"tcp", "http", "exec", "timeout"}
+            and len(probes) == 1 and ready.get("tcp", True) is True
+            and (not isinstance(ready.get("http"), str) or ready["http"].startswith("/"))
+            and ("http" not in ready or isinstance(ready["http"], str))
+            and ("exec" not in ready or (isinstance(ready["exec"], list) and ready["exec"]
+                                         and all(isinstance(a, str) for a in ready["exec"])))):
+        errors.append(CatalogError(file, "service.ready", 'expected one probe: {"tcp": true}, '
+                                   '{"http": "/path"} (under the prefix) or {"exec": [command]}, '
+                                   'and optionally "timeout"'))
+    elif "timeout" in ready and not (isinstance(ready["timeout"], (int, float))
+                                     and not isinstance(ready["timeout"], bool)
+                                     and 1 <= ready["timeout"] <= 600):
+        errors.append(CatalogError(file, "service.ready.timeout", "expected seconds, 1 to 600"))
+    paths = service.get("workspace_paths", [])
+    if not isinstance(paths, list):
+        errors.append(CatalogError(file, "service.workspace_paths", "expected a list of options"))
+        paths = []
+    for i, path in enumerate(paths):
+        if path not in options:
+            errors.append(CatalogError(file, f"service.workspace_paths[{i}]",
+                                       f"{path!r} is not an option of this entry"))
+    if isinstance(ready, dict) and isinstance(ready.get("exec"), list):
+        for i, arg in enumerate(ready["exec"]):
+            if isinstance(arg, str):
+                _check_templates(arg, f"service.ready.exec[{i}]", file, errors, secrets, options)
+    for section in ("kubernetes", "local"):
+        part = doc.get(section)
+        if not isinstance(part, dict):
+            continue
+        for key in ("cmd", "args"):
+            for i, arg in enumerate(part.get(key) or []):
+                if isinstance(arg, str):
+                    _check_templates(arg, f"{section}.{key}[{i}]", file, errors, secrets, options)
+        env = part.get("env")
+        for name, value in (env.items() if isinstance(env, dict) else ()):
+            if isinstance(value, str):
+                _check_templates(value, f"{section}.env.{name}", file, errors, secrets, options)
+    local = doc.get("local")
+    if isinstance(local, dict) and not local.get("unavailable"):
+        runner = local.get("runner", "command")
+        if runner not in LOCAL_RUNNERS:
+            errors.append(CatalogError(file, "local.runner",
+                                       f"expected one of {', '.join(LOCAL_RUNNERS)}"))
+        elif runner == "command" and "cmd" not in local:
+            errors.append(CatalogError(file, "local.cmd", "the command runner needs a cmd"))
+        files = local.get("files", {})
+        if not isinstance(files, dict):
+            errors.append(CatalogError(file, "local.files", "expected {file name: template}"))
+            files = {}
+        for name, value in files.items():
+            if not FILE_NAME.match(name) or not isinstance(value, str):
+                errors.append(CatalogError(file, f"local.files.{name}",
+                                           "expected a plain file name -> text"))
+            else:
+                _check_templates(value, f"local.files.{name}", file, errors, secrets, options)
 
 
 def _read_json(path):
@@ -332,15 +482,18 @@ def read_entry(path):
                  icon=doc["icon"], category=doc["category"], image=doc["image"]["name"],
                  versions=versions, options=options, kubernetes=doc.get("kubernetes") or {},
                  local=doc.get("local") or {}, training=doc.get("training") or {},
-                 source=str(path)), []
+                 source=str(path), service=doc.get("service") or {}), []
 
 
 def entry_files(source):
     source = Path(source)
     if source.is_file():
         return [source]
-    # blocks that entries include live in folders named ``shared``
-    return sorted(p for p in source.rglob("*.json") if "shared" not in p.relative_to(source).parts)
+    # blocks that entries include live in folders named ``shared``; hidden folders are
+    # skipped: a Kubernetes ConfigMap mount keeps each file twice (``..<timestamp>/``)
+    return sorted(p for p in source.rglob("*.json")
+                  if not any(part == "shared" or part.startswith(".")
+                             for part in p.relative_to(source).parts[:-1]))
 
 
 def load(sources):
@@ -390,6 +543,42 @@ def expand(template, context):
     if whole:
         return _lookup(context, whole.group(1))
     return TEMPLATE.sub(lambda m: str(_lookup(context, m.group(1)) or ""), template)
+
+
+def fill_service(template, values):
+    """A service string with its placeholders filled: ``{port}``, ``{secret.password}``...
+
+    ``values`` maps ``port`` -> 5432, ``secret.password`` -> "...", ``option.database`` ->
+    "datalab"; a placeholder without a value raises KeyError naming it."""
+    def one(m):
+        key = m.group(1) + (f".{m.group(2)}" if m.group(2) else "")
+        if key not in values:
+            raise KeyError(key)
+        value = values[key]
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    return SERVICE_TEMPLATE.sub(one, template)
+
+
+def service_values(options, secrets=(), credentials=None, **values):
+    """The placeholder values of one launch, flattened: ``option.<path>``, ``secret.<name>``,
+    ``credential.<VAR>``, plus ``values`` (host, port, prefix, owner...)."""
+    out = {k: v for k, v in values.items() if v is not None}
+
+    def flat(value, prefix):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                flat(v, f"{prefix}.{k}")
+        else:
+            out[prefix] = value
+
+    for k, v in (options or {}).items():
+        flat(v, f"option.{k}")
+    for k, v in dict(secrets).items():
+        out[f"secret.{k}"] = v
+    for k, v in (credentials or {}).items():
+        out[f"credential.{k}"] = v
+    return out
 
 
 def _walk(schema, path=""):
