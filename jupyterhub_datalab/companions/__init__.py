@@ -1,0 +1,93 @@
+"""Companion services: what a user launches beside their environment (PostgreSQL, MLflow...).
+
+The datalab hub service (``jupyterhub_datalab.service``) owns the lifecycle and the
+access checks; a ``Backend`` only runs things: ``local`` (supervised processes, the
+embedded default) or ``kubernetes`` (manifests in the user's or project's namespace).
+Both keep what they need to find running services again after a restart.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import asdict, dataclass, field
+
+# the life of a companion, as users see it
+STATUSES = ("starting", "ready", "failed", "stopped")
+
+
+@dataclass
+class Companion:
+    """One launched service. ``secrets`` (generated passwords) never leave the service
+    except to people allowed to use it, in ``connection`` values."""
+
+    owner: str  # normalised username of who launched it
+    name: str  # normalised, unique per owner: e.g. "postgresql-1"
+    entry: str  # catalog entry id
+    version: str
+    options: dict  # checked options (catalog.check_options)
+    namespace: str  # where it runs: "user-<owner>" or "project-<project>"
+    project: str | None = None  # launched in (or shared with) this project
+    shared: bool = False  # members of ``project`` can see and open it; only the owner deletes
+    created: float = 0.0
+    status: str = "starting"
+    message: str = ""  # the last thing to say about it, in words (fr + en joined)
+    secrets: dict = field(default_factory=dict)
+    endpoint: dict = field(default_factory=dict)  # backend-specific: host, port, ui...
+
+    @property
+    def key(self):
+        return f"{self.owner}/{self.name}"
+
+    def to_dict(self):
+        return asdict(self)
+
+
+class BackendError(RuntimeError):
+    """A backend could not do what was asked; ``status`` is the HTTP status for users."""
+
+    def __init__(self, en, fr=None, status=500):
+        super().__init__(en)
+        self.en, self.fr, self.status = en, fr or en, status
+
+
+class Backend(abc.ABC):
+    """How companions run. Every method is safe to call again (restarts, retries)."""
+
+    @abc.abstractmethod
+    async def launch(self, companion: Companion, launch, credentials: dict) -> None:
+        """Start ``companion`` for the checked ``launch`` (catalog.Launch). ``credentials``
+        are the owner's S3/Vault variables (for MLflow's artifacts...). Returns once the
+        start is under way; ``status`` tells when it is ready. Raises BackendError."""
+
+    @abc.abstractmethod
+    async def status(self, companion: Companion) -> tuple[str, str]:
+        """(status, message): one of STATUSES and a sentence (the last log lines when it
+        crashed)."""
+
+    @abc.abstractmethod
+    async def logs(self, companion: Companion, tail: int = 200) -> list[str]:
+        """The last ``tail`` lines of its log."""
+
+    @abc.abstractmethod
+    async def events(self, companion: Companion) -> list[dict]:
+        """What happened to it: ``[{"time": epoch, "message": str}]``."""
+
+    @abc.abstractmethod
+    async def stop(self, companion: Companion) -> None:
+        """Stop it, keeping its data, so it can be started again."""
+
+    @abc.abstractmethod
+    async def delete(self, companion: Companion) -> None:
+        """Stop it and remove its data."""
+
+    @abc.abstractmethod
+    async def discover(self) -> list[Companion]:
+        """Every companion this backend knows (running or stopped), after a restart."""
+
+    @abc.abstractmethod
+    def connection(self, companion: Companion) -> dict:
+        """The variables a client needs (``DATABASE_URL``, ``MLFLOW_TRACKING_URI``...)."""
+
+    @abc.abstractmethod
+    def ui_target(self, companion: Companion) -> str | None:
+        """The base URL of its web UI for the authenticated proxy, or None."""

