@@ -5,7 +5,15 @@
 
 then set the few things only you know (``c.DatalabOAuthenticator.issuer``,
 ``client_id``, ...). ``datalab up`` writes its hub config the same way.
+
+With ``service_url``, the datalab service (companion services, the Services panel) is
+registered as a hub-managed service at ``/services/datalab/``; its own settings
+(``c.DatalabService.*``) go in the same file, which the service reads too.
 """
+
+import sys
+
+SERVICE_NAME = "datalab"
 
 # What a user's server may do with its $JUPYTERHUB_API_TOKEN: the usual
 # (activity, access to itself) plus reading its own user's auth_state, which is
@@ -17,21 +25,60 @@ SERVER_TOKEN_SCOPES = [
     "read:users:name!user",
     "read:users:groups!user",
     "admin:auth_state!user",
+    # the Services panel's calls, forwarded by the server to the datalab service
+    f"access:services!service={SERVICE_NAME}",
 ]
 
+# What the datalab service may ask the hub: who a user is and their projects
+# (read:users), and their identity token to get S3 credentials for the companions
+# they launch (MLflow's artifacts in their own space).
+SERVICE_SCOPES = ["read:users", "admin:auth_state"]
 
-def configure(c, spawner="datalab-local"):
-    """Apply the datalab's hub settings to the config object ``c``."""
+
+def configure(c, spawner="datalab-local", service_url=None, config_file=None):
+    """Apply the datalab's hub settings to the config object ``c``.
+
+    ``service_url``: where the datalab service listens (e.g. ``http://127.0.0.1:10101``);
+    the hub starts it and users' servers call it there. ``config_file``: the file the
+    service reads its settings from (this hub config file, usually).
+    """
     c.JupyterHub.authenticator_class = "datalab"
     c.JupyterHub.spawner_class = spawner
-    # users hold their own auth_state scope so their servers can be given it
+    # users hold their own auth_state scope so their servers can be given it, and may
+    # use the datalab service (their servers' tokens carry it for the Services panel)
     c.JupyterHub.load_roles = [
-        {"name": "user", "scopes": ["self", "admin:auth_state!user"]},
+        {"name": "user", "scopes": ["self", "admin:auth_state!user",
+                                    f"access:services!service={SERVICE_NAME}"]},
     ]
+    if service_url:
+        service(c, service_url, config_file)
     c.Spawner.server_token_scopes = list(SERVER_TOKEN_SCOPES)
     # several environments at once: /user/<name>/<server>/
     c.JupyterHub.allow_named_servers = True
     c.JupyterHub.named_server_limit_per_user = 5
     c.Authenticator.refresh_pre_spawn = True
     c.Authenticator.auth_refresh_age = 300
+    return c
+
+
+def service(c, url, config_file=None):
+    """Register the datalab service as a hub-managed service and give it its role."""
+    command = [sys.executable, "-m", "jupyterhub_datalab.service"]
+    if config_file:
+        command += ["--config", str(config_file)]
+    services = [s for s in c.JupyterHub.get("services", []) if s.get("name") != SERVICE_NAME]
+    c.JupyterHub.services = [*services, {
+        "name": SERVICE_NAME,
+        "url": url,
+        "command": command,
+        "oauth_no_confirm": True,  # part of the platform: no "authorize access" page
+        "display": False,
+    }]
+    c.JupyterHub.load_roles = [*c.JupyterHub.load_roles, {
+        "name": "datalab-service", "description": "The datalab service: users' projects and S3 identity",
+        "scopes": list(SERVICE_SCOPES), "services": [SERVICE_NAME],
+    }]
+    # where users' servers forward the Services panel's calls and ask for discovered variables
+    c.Spawner.environment = {**c.Spawner.get("environment", {}),
+                             "DATALAB_SERVICE_URL": url.rstrip("/") + f"/services/{SERVICE_NAME}/"}
     return c

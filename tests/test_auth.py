@@ -51,7 +51,7 @@ c.DatalabOAuthenticator.transform_group_replacement = r"\\1"
 c.DatalabOAuthenticator.acr_values = ["eidas1"]
 c.DatalabOAuthenticator.token_refresh_margin = 300
 c.DatalabOAuthenticator.auth_refresh_age = 2
-c.JupyterHub.services = [{{"name": "test-admin", "api_token": "{ADMIN_TOKEN}"}}]
+c.JupyterHub.services.append({{"name": "test-admin", "api_token": "{ADMIN_TOKEN}"}})
 c.JupyterHub.load_roles.append({{"name": "test-admin", "services": ["test-admin"],
     "scopes": ["admin:users", "admin:auth_state", "list:users", "admin:groups", "admin:servers"]}})
 """

@@ -47,11 +47,14 @@ def write_config(state, ports):
     """
     (state / "hub/config.d").mkdir(exist_ok=True)
     hub = ports.url("proxy")
+    path = state / "hub/jupyterhub_config.py"
+    services = state / "services"
     lines = [
         "# Written by `datalab up` at every start; do not edit (your changes would be lost).",
         "c = get_config()  # noqa",
         "from jupyterhub_datalab.hubconfig import configure",
-        "configure(c)",
+        "# the datalab service (companion services) reads this file too: c.DatalabService",
+        f"configure(c, service_url={ports.url('datalab_service')!r}, config_file={str(path)!r})",
         f"c.JupyterHub.bind_url = {hub + '/'!r}",
         f"c.JupyterHub.hub_bind_url = {ports.url('hub')!r}",
         "c.ConfigurableHTTPProxy.should_start = False",
@@ -73,6 +76,13 @@ def write_config(state, ports):
         "# one machine: bounds that fit it; GPU environments for the `gpu` project only",
         "c.DatalabCatalog.option_overrides = {'cpu': {'maximum': 2}, 'memory': {'maximum': 8}}",
         "c.DatalabCatalog.access = {'jupyter-pytorch-gpu': {'groups': ['gpu']}}",
+        "# companion services: local processes, data in <state>/services, stopped with the stack",
+        "c.DatalabService.backend_class = 'jupyterhub_datalab.companions.local.LocalBackend'",
+        f"c.DatalabService.state_dir = {str(services)!r}",
+        (f"c.DatalabService.backend_options = {{'root': {str(services / 'local')!r}, "
+         f"'workspaces': {str(state / 'users') + '/{owner}'!r}}}"),
+        "c.DatalabService.stop_on_exit = True",
+        f"c.DatalabService.s3_endpoint = {ports.url('s3')!r}",
         "c.Spawner.start_timeout = 120",
         "c.Spawner.http_timeout = 120",
         "# your own settings: <state-dir>/hub/config.d/*.py, loaded in name order",

@@ -1,6 +1,6 @@
 """Where each component listens: fixed offsets from the public port.
 
-A stack on ``--port 8000`` uses 8000-8014 (and 18014 for SeaweedFS's admin gRPC); the same port always gives the same
+A stack on ``--port 8000`` uses 8000-8015 (and 18014 for SeaweedFS's admin gRPC); the same port always gives the same
 addresses, so URLs in notebooks and tokens stay valid across restarts.
 """
 
@@ -24,10 +24,11 @@ OFFSETS = {
     "weed_filer_grpc": (12, "SeaweedFS filer gRPC"),
     "weed_s3_grpc": (13, "SeaweedFS S3 gRPC"),
     "weed_admin": (14, "SeaweedFS admin"),
+    "datalab_service": (15, "datalab service (companion services)"),
     # SeaweedFS's maintenance worker dials the admin port + 10000 whatever is configured
     "weed_admin_grpc": (10014, "SeaweedFS admin gRPC"),
 }
-SPAN = 15  # the contiguous ports from the base; the admin gRPC one lies beyond
+SPAN = 16  # the contiguous ports from the base; the admin gRPC one lies beyond
 MAX_OFFSET = max(offset for offset, _ in OFFSETS.values())
 HOST = "127.0.0.1"
 

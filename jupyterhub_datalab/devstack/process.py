@@ -19,8 +19,8 @@ from .errors import StackError
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent():
-    """Linux: have the kernel SIGTERM this child if the supervisor dies abruptly."""
+def die_with_parent():
+    """Linux: have the kernel SIGTERM this process if its parent dies abruptly."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
@@ -101,7 +101,7 @@ class Component:
                 env=self.env,
                 cwd=self.cwd,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         except OSError as e:
             raise StackError(f"{self.name} could not be started ({self.argv[0]}: {e.strerror})")

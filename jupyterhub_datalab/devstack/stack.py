@@ -107,6 +107,14 @@ class Stack:
 
     def _reap_previous_run(self):
         """Stop processes a killed supervisor left behind (we hold the lock now)."""
+        # the hub's own services outlive a hub killed with its supervisor: find them by
+        # the config file they read (companions are left alone: the service adopts them)
+        config = str(self.state / "hub/jupyterhub_config.py")
+        for p in psutil.process_iter(["cmdline"]):
+            cmd = p.info["cmdline"] or []
+            if "jupyterhub_datalab.service" in cmd and config in cmd:
+                self.echo(f"  ..  stopping the datalab service (pid {p.pid}) left by a previous run")
+                terminate_all([p])
         previous = self.state.read_json(PIDS)
         if not previous:
             return

@@ -4,7 +4,7 @@ Routes live under ``{base_url}datalab/api/``; every handler is an authenticated
 ``APIHandler`` so only the server's owner (via the hub's OAuth) reaches them.
 """
 
-from .handlers import setup_handlers
+from .handlers import refresh_service_environment, setup_handlers
 
 
 VAULT_RENEW_SECONDS = 15 * 60
@@ -13,7 +13,21 @@ VAULT_RENEW_SECONDS = 15 * 60
 def _load_jupyter_server_extension(server_app):
     setup_handlers(server_app.web_app)
     _keep_vault_token_alive(server_app)
+    _discover_services_for_new_kernels(server_app)
     server_app.log.info("jupyterhub-datalab server extension loaded")
+
+
+def _discover_services_for_new_kernels(server_app):
+    """Before a kernel starts, fetch the connection variables of the user's services
+    (``DATABASE_URL``, ``MLFLOW_TRACKING_URI``...): kernels inherit this environment."""
+    manager = server_app.kernel_manager
+    start_kernel = manager.start_kernel
+
+    async def start_kernel_with_services(*args, **kwargs):
+        await refresh_service_environment(server_app.web_app.settings, server_app.log)
+        return await start_kernel(*args, **kwargs)
+
+    manager.start_kernel = start_kernel_with_services
 
 
 def _keep_vault_token_alive(server_app):

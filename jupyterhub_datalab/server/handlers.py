@@ -341,6 +341,94 @@ async def refresh_kernel_environment(handler):
     settings["datalab_injected_keys"] = set(env)
 
 
+# -- companion services: the panel's calls go to the datalab hub service ----------------------
+
+SERVICE_TIMEOUT = 120
+
+
+def service_url():
+    """Where the datalab hub service is (the hub sets ``$DATALAB_SERVICE_URL``), or ''."""
+    return os.environ.get("DATALAB_SERVICE_URL", "").rstrip("/")
+
+
+async def call_service(method, path, body=None, query="", timeout=SERVICE_TIMEOUT):
+    """(status, body bytes) of a call to the hub service as this server's owner.
+
+    The server's own ``$JUPYTERHUB_API_TOKEN`` (scope ``access:services!service=datalab``)
+    says who calls: the service acts for the server's owner, never for anybody else.
+    """
+    from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+    base = service_url()
+    if not base:
+        raise tornado.web.HTTPError(503, reason="Companion services are not set up on this "
+                                    "platform (no datalab service). / Les services ne sont pas "
+                                    "configurés sur cette plateforme.")
+    url = f"{base}/api/{path.lstrip('/')}" + (f"?{query}" if query else "")
+    request = HTTPRequest(url, method=method, body=body, allow_nonstandard_methods=True,
+                          headers={"Authorization": f"token {os.environ.get('JUPYTERHUB_API_TOKEN', '')}",
+                                   "Content-Type": "application/json"},
+                          connect_timeout=min(10, timeout), request_timeout=timeout)
+    try:
+        r = await AsyncHTTPClient().fetch(request, raise_error=False)
+    except OSError as e:
+        raise tornado.web.HTTPError(503, reason=f"The datalab service cannot be reached ({e}). / "
+                                    f"Le service datalab est injoignable ({e}).") from None
+    if r.code == 599:
+        raise tornado.web.HTTPError(503, reason=f"The datalab service cannot be reached ({r.error}). / "
+                                    f"Le service datalab est injoignable ({r.error}).")
+    return r.code, r.body or b""
+
+
+class ServicesForwardHandler(DatalabHandler):
+    """``datalab/api/services/<path>`` -> the hub service's ``api/<path>``, as this server's owner."""
+
+    async def forward(self, path):
+        body = self.request.body if self.request.method in ("POST", "PUT", "PATCH") else None
+        status, answer = await call_service(self.request.method, path, body, self.request.query)
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        if self.request.method != "GET" and status < 300:
+            await refresh_service_environment(self.settings, self.log)
+        self.finish(answer)
+
+    @tornado.web.authenticated
+    async def get(self, path):
+        await self.forward(path)
+
+    @tornado.web.authenticated
+    async def post(self, path):
+        await self.forward(path)
+
+    @tornado.web.authenticated
+    async def delete(self, path):
+        await self.forward(path)
+
+
+async def refresh_service_environment(settings, log):
+    """New kernels see the connection variables of the owner's ready services (``api/env``).
+
+    Called before every kernel start; variables of services gone are dropped again.
+    """
+    if not service_url():
+        return
+    try:
+        status, answer = await call_service("GET", "env", timeout=5)
+        env = json.loads(answer)["env"] if status == 200 else None
+    except (tornado.web.HTTPError, ValueError, KeyError) as e:
+        log.warning("Companion services' variables not refreshed: %s", getattr(e, "reason", e))
+        return
+    if env is None:
+        log.warning("Companion services' variables not refreshed: HTTP %s", status)
+        return
+    previous = settings.get("datalab_service_keys", set())
+    for key in previous - set(env):
+        os.environ.pop(key, None)
+    os.environ.update({k: str(v) for k, v in env.items()})
+    settings["datalab_service_keys"] = set(env)
+
+
 def setup_handlers(web_app):
     base_url = web_app.settings["base_url"]
     api = url_path_join(base_url, "datalab", "api")
@@ -360,4 +448,5 @@ def setup_handlers(web_app):
         (url_path_join(api, "secrets") + space + "/secret", SecretHandler),
         (url_path_join(api, "secrets") + space + "/value", SecretValueHandler),
         (url_path_join(api, "secrets") + space + r"/(?P<action>rename|restore|inject)", SecretActionHandler),
+        (url_path_join(api, "services") + r"/(?P<path>.*)", ServicesForwardHandler),
     ])

@@ -1,0 +1,244 @@
+"""``DatalabService``: the hub-managed service behind the Services panel.
+
+Run by the hub (``python -m jupyterhub_datalab.service``, see ``hubconfig.service``), it
+reads the hub's environment (``JUPYTERHUB_API_TOKEN``, ``JUPYTERHUB_SERVICE_URL``,
+``JUPYTERHUB_SERVICE_PREFIX``...) and a traitlets config file, usually the hub's own
+``jupyterhub_config.py``: ``c.DatalabService.*`` and ``c.DatalabCatalog.*`` live beside
+the hub's settings.
+"""
+
+import asyncio
+import inspect
+import logging
+import os
+import secrets
+import signal
+import typing
+from pathlib import Path
+from urllib.parse import urlparse
+
+from jupyterhub.services.auth import HubOAuthCallbackHandler
+from tornado import web
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import PeriodicCallback
+from traitlets import Bool, Dict, Float, Instance, Integer, Type, Unicode, default
+from traitlets.config import Application
+
+from .._version import __version__
+from ..catalog import DatalabCatalog
+from ..companions import Backend
+from .handlers import api_handlers
+from .hub import HubUsers
+from .manager import CompanionManager
+from .proxy import ui_handlers
+from .store import Store
+
+
+class DatalabService(Application):
+    name = "datalab-service"
+    description = "The datalab hub service: companion services (launch, watch, open, share)."
+    version = __version__
+
+    aliases: typing.ClassVar[dict] = {"config": "DatalabService.config_file", "state-dir": "DatalabService.state_dir",
+               "log-level": "Application.log_level"}
+    classes: typing.ClassVar[list] = [DatalabCatalog]
+
+    @default("log_level")
+    def _default_log_level(self):
+        return logging.INFO
+
+    config_file = Unicode(
+        "", config=True,
+        help="""A traitlets config file to load, usually the hub's ``jupyterhub_config.py``
+        (its ``c.DatalabService`` and ``c.DatalabCatalog`` sections apply here).""",
+    )
+
+    backend_class = Type(
+        "jupyterhub_datalab.companions.local.LocalBackend", klass=Backend, config=True,
+        help="""How companions run: ``jupyterhub_datalab.companions.local.LocalBackend``
+        (supervised processes on this machine, the embedded default) or
+        ``jupyterhub_datalab.companions.kubernetes.KubernetesBackend``.""",
+    )
+
+    backend_options = Dict(
+        config=True,
+        help="""Keyword arguments of the backend class. For ``LocalBackend``: ``root`` (where
+        companions keep their data and logs; default ``<state_dir>/local``), ``workspaces``
+        (the owner's workspace for apps, ``{owner}`` filled). Example:
+        ``{"root": "/srv/datalab/services/local", "workspaces": "/home/{owner}"}``.""",
+    )
+
+    state_dir = Unicode(
+        config=True,
+        help="""Where the service keeps one private JSON file per companion in ``companions/`` (owner, options,
+        generated passwords, whether it should run), so a restart finds them all again.
+        ``datalab up`` uses ``<state-dir>/services``.""",
+    )
+
+    @default("state_dir")
+    def _default_state_dir(self):
+        return os.path.abspath("datalab-services")
+
+    service_prefix = Unicode(
+        config=True,
+        help="""The URL path the service is reached at through the proxy. Default: the hub's
+        ``$JUPYTERHUB_SERVICE_PREFIX``, else ``/services/datalab/``.""",
+    )
+
+    @default("service_prefix")
+    def _default_prefix(self):
+        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX") or "/services/datalab/"
+        return prefix if prefix.endswith("/") else prefix + "/"
+
+    bind_url = Unicode(
+        config=True,
+        help="""Where to listen. Default: the hub's ``$JUPYTERHUB_SERVICE_URL`` (the ``url`` of
+        the service in ``c.JupyterHub.services``), else ``http://127.0.0.1:10101``.""",
+    )
+
+    @default("bind_url")
+    def _default_bind_url(self):
+        return os.environ.get("JUPYTERHUB_SERVICE_URL") or "http://127.0.0.1:10101"
+
+    poll_interval = Float(
+        2.0, config=True,
+        help="Seconds between two status checks of the running companions (progress, crashes).",
+    )
+
+    stop_on_exit = Bool(
+        False, config=True,
+        help="""Stop every running companion when the service stops (they are started again,
+        with their data, when it comes back). ``datalab up`` sets it so that stopping the
+        stack leaves no process behind; on Kubernetes companions keep running through a
+        restart of the hub.""",
+    )
+
+    max_services_per_user = Integer(
+        10, config=True,
+        help="How many companions one user may have at once (running or stopped).",
+    )
+
+    s3_endpoint = Unicode(
+        "", config=True,
+        help="""S3 endpoint (with STS) where companions that keep files (MLflow's artifacts)
+        store them in their owner's space, with the owner's credentials. Empty: no S3.""",
+    )
+    s3_region = Unicode("us-east-1", config=True, help="S3 region given to companions.")
+    s3_role_arn = Unicode(
+        "arn:aws:iam::role/DatalabUser", config=True,
+        help="Role assumed with the owner's datalab identity token (as the spawner does).",
+    )
+    s3_session_duration = Integer(
+        12 * 3600, config=True,
+        help="Lifetime in seconds of the S3 credentials given to a companion (renewed when it restarts).",
+    )
+    s3_personal_bucket_template = Unicode(
+        "user-{username}", config=True,
+        help="The owner's personal bucket, where their companions write; ``{username}`` is normalised.",
+    )
+
+    catalog = Instance(DatalabCatalog)
+
+    @default("catalog")
+    def _default_catalog(self):
+        return DatalabCatalog(parent=self)
+
+    backend = Instance(Backend, allow_none=True)
+
+    def initialize(self, argv=None):
+        super().initialize(argv)
+        if self.config_file:
+            path = Path(self.config_file)
+            self.load_config_file(path.name, path=str(path.parent))  # the command line still wins
+        self.init_backend()
+
+    def init_backend(self):
+        cls = self.backend_class
+        params = inspect.signature(cls.__init__).parameters
+        # what this service knows, for the backends that ask for it by name
+        known = {"parent": self, "root": str(Path(self.state_dir) / "local"), "log": self.log,
+                 "catalog": self.catalog, "ui_prefix": self.service_prefix + "open/{owner}/{name}"}
+        kwargs = {k: v for k, v in known.items() if k in params}
+        kwargs.update(self.backend_options)
+        self.backend = cls(**kwargs)
+
+    def cookie_secret(self):
+        path = Path(self.state_dir) / "cookie-secret"
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.chmod(0o700)  # passwords of companions are kept below
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        return path.read_text().strip()
+
+    def make_app(self):
+        prefix = self.service_prefix
+        self.manager = CompanionManager(self, self.backend, self.catalog, Store(Path(self.state_dir) / "companions"),
+                                        HubUsers(log=self.log), self.log)
+        handlers = [
+            (prefix + "oauth_callback", HubOAuthCallbackHandler),
+            *api_handlers(prefix),
+            *ui_handlers(prefix),
+        ]
+        return web.Application(handlers, cookie_secret=self.cookie_secret(),
+                               datalab_manager=self.manager, log_function=self._log_request)
+
+    def _log_request(self, handler):
+        status = handler.get_status()
+        level = self.log.error if status >= 500 else self.log.info if status >= 400 else self.log.debug
+        level("%d %s %s %.1f ms", status, handler.request.method, handler.request.path,
+              1000 * handler.request.request_time())
+
+    async def run(self):
+        app = self.make_app()
+        await self.manager.load()
+        url = urlparse(self.bind_url)
+        server = HTTPServer(app, xheaders=True, max_body_size=512 * 1024 * 1024)
+        server.listen(url.port or 80, url.hostname or "127.0.0.1")
+        self.log.info("datalab service %s at %s%s (backend %s, state in %s)", __version__,
+                      self.bind_url.rstrip("/"), self.service_prefix, type(self.backend).__name__,
+                      self.state_dir)
+        resume = asyncio.ensure_future(self.manager.resume())
+        polling = False
+
+        async def poll():
+            nonlocal polling
+            if polling:
+                return
+            polling = True
+            try:
+                await self.manager.poll()
+            finally:
+                polling = False
+
+        poller = PeriodicCallback(poll, self.poll_interval * 1000)
+        poller.start()
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stopping.set)
+        await stopping.wait()
+        self.log.info("datalab service stopping")
+        poller.stop()
+        resume.cancel()
+        server.stop()
+        if self.stop_on_exit:
+            await self.manager.stop_all()
+        close = getattr(self.backend, "close", None)  # e.g. API clients
+        if close is not None:
+            result = close()
+            if inspect.isawaitable(result):
+                await result
+
+    def start(self):
+        # a managed service lives and dies with its hub (which restarts it): if the hub is
+        # killed outright, stop too (companions stop cleanly when stop_on_exit says so)
+        from ..devstack.process import die_with_parent
+
+        die_with_parent()
+        asyncio.run(self.run())
+
+
+def main(argv=None):
+    DatalabService.launch_instance(argv)

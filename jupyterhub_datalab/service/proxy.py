@@ -1,0 +1,254 @@
+"""The authenticated reverse proxy to companions' web UIs: ``{prefix}open/<owner>/<name>/...``.
+
+A browser gets in with the service's OAuth cookie (a hub login redirect otherwise),
+then ``CompanionManager.find`` decides: the owner, and project members when shared;
+anybody else gets a 404. HTTP bodies stream both ways in chunks; websockets
+(Streamlit, Dash...) are relayed frame by frame.
+
+The URL mapping: ``{prefix}open/<owner>/<name>/<rest>`` -> ``backend.ui_target(c) + <rest>``.
+Backends start UIs under that same path (``companion.endpoint["prefix"]``), so links
+in pages work unchanged.
+
+Hub cookies are never passed on: an app written by someone else must not receive
+the visitor's token. Cross-site requests are refused: a non-GET request must come
+from this origin (Fetch Metadata or Origin header), since UIs cannot send the hub's
+XSRF token.
+"""
+
+import html
+from http.cookies import SimpleCookie
+from urllib.parse import urlparse
+
+from tornado import httputil, web
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.websocket import WebSocketClosedError, WebSocketHandler, websocket_connect
+
+from .errors import ApiError
+from .handlers import AuthenticatedMixin
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+              "trailer", "transfer-encoding", "upgrade", "host", "content-length"}
+WS_HEADERS = {"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions",
+              "sec-websocket-protocol"}
+MAX_STREAMED = 1024**4  # bodies stream through: memory stays near one chunk
+
+
+def _client():
+    return AsyncHTTPClient(force_instance=True, max_body_size=MAX_STREAMED,
+                           max_buffer_size=64 * 1024 * 1024)
+
+
+class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
+    SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+    # -- who gets in -------------------------------------------------------------------
+
+    def check_xsrf_cookie(self):
+        site = self.request.headers.get("Sec-Fetch-Site")
+        if site in ("same-origin", "none"):
+            return
+        origin = self.request.headers.get("Origin")
+        if origin and urlparse(origin).netloc == self.request.host:
+            return
+        if site is None and origin is None and self.request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        raise web.HTTPError(403, "cross-site request refused")
+
+    def check_origin(self, origin):
+        return urlparse(origin).netloc == self.request.host
+
+    @property
+    def is_websocket(self):
+        return self.request.headers.get("Upgrade", "").lower() == "websocket"
+
+    async def prepare(self):
+        model = await self.identify()
+        if model is None:
+            if self.request.method in ("GET", "HEAD") and not self.is_websocket:
+                self.redirect(self.get_login_url())
+                return
+            raise ApiError(403, "Log in to the hub to open this service.",
+                           "Connectez-vous au hub pour ouvrir ce service.")
+        manager = self.manager
+        person = await manager.users.person(model["name"])
+        owner, name = self.path_kwargs["owner"], self.path_kwargs["name"]
+        record = manager.find(owner, name, person)
+        c = record.companion
+        target = manager.backend.ui_target(c) if c.status == "ready" else None
+        if not target:
+            if c.status == "ready":
+                raise ApiError(404, f"{name} has no web interface.", f"{name} n'a pas d'interface web.")
+            raise ApiError(503, f"{name} is not ready ({c.status}): try again in a moment.",
+                           f"{name} n'est pas prêt ({c.status}) : réessayez dans un instant.")
+        rest = self.path_kwargs.get("rest")
+        if rest is None and self.request.method in ("GET", "HEAD") and not self.is_websocket:
+            self.redirect(self.request.path + "/" + (f"?{self.request.query}" if self.request.query else ""))
+            return
+        rest = rest or ""
+        query = f"?{self.request.query}" if self.request.query else ""
+        self.upstream = target.rstrip("/") + "/" + rest.lstrip("/") + query
+        self.upstream_origin = "{0.scheme}://{0.netloc}".format(urlparse(target))
+
+    def _handle_request_exception(self, e):
+        if isinstance(e, ApiError):
+            if not self._finished:
+                self.clear()
+                self.set_status(e.status)
+                self.set_header("Content-Type", "text/html; charset=utf-8")
+                self.finish(f"<!doctype html><title>{e.status}</title><p>{html.escape(e.en)}</p>"
+                            f"<p lang='fr'>{html.escape(e.fr)}</p>")
+            return
+        super()._handle_request_exception(e)
+
+    # -- what goes upstream ------------------------------------------------------------
+
+    def upstream_headers(self):
+        headers = httputil.HTTPHeaders()
+        for key, value in self.request.headers.get_all():
+            low = key.lower()
+            if low in HOP_BY_HOP or low in WS_HEADERS or low == "authorization":
+                continue
+            if low == "cookie":
+                value = self._foreign_cookies(value)
+                if not value:
+                    continue
+            if low == "origin":
+                value = self.upstream_origin
+            headers.add(key, value)
+        headers["X-Forwarded-Host"] = self.request.host
+        headers["X-Forwarded-Proto"] = self.request.protocol
+        headers["X-Forwarded-For"] = self.request.remote_ip
+        headers["X-Forwarded-User"] = self.current_user["name"]
+        return headers
+
+    def _foreign_cookies(self, header):
+        """The cookies that are not the hub's (its tokens stay with the hub and this service)."""
+        jar = SimpleCookie()
+        try:
+            jar.load(header)
+        except Exception:
+            return ""
+        keep = [f"{k}={m.coded_value}" for k, m in jar.items()
+                if not k.startswith("jupyterhub-") and k not in ("_xsrf", self.hub_auth.cookie_name)]
+        return "; ".join(keep)
+
+    # -- HTTP --------------------------------------------------------------------------
+
+    async def get(self, *args, **kwargs):
+        if self.is_websocket:
+            await self.open_upstream_websocket()
+            if self.ws_upstream is not None:
+                await WebSocketHandler.get(self, *args, **kwargs)
+            return
+        await self.proxy_http()
+
+    async def head(self, *args, **kwargs):
+        await self.proxy_http()
+
+    post = put = patch = delete = options = head
+
+    async def proxy_http(self):
+        started = False
+
+        def on_header(line):
+            nonlocal started
+            line = line.rstrip("\r\n")
+            if line.startswith("HTTP/"):
+                start = httputil.parse_response_start_line(line)
+                if start.code != 100:
+                    self.set_status(start.code, start.reason)
+                    for name in ("Content-Type", "Server", "Date"):
+                        self.clear_header(name)
+                return
+            if not line or ":" not in line:
+                return
+            name, value = line.split(":", 1)
+            low = name.strip().lower()
+            if low in HOP_BY_HOP and low != "content-length":
+                return
+            if low == "content-length" and self.request.method != "HEAD":
+                return  # tornado frames the streamed body itself
+            value = value.strip()
+            if low == "location" and value.startswith(self.upstream_origin):
+                value = value[len(self.upstream_origin):] or "/"
+            self.add_header(name.strip(), value)
+
+        def on_chunk(chunk):
+            nonlocal started
+            started = True
+            self.write(chunk)
+            self.flush()
+
+        body = self.request.body if self.request.method not in ("GET", "HEAD") else None
+        if self.request.method in ("POST", "PUT", "PATCH") and body is None:
+            body = b""
+        request = HTTPRequest(
+            self.upstream, method=self.request.method, headers=self.upstream_headers(),
+            body=body, allow_nonstandard_methods=True, follow_redirects=False, decompress_response=False,
+            header_callback=on_header, streaming_callback=on_chunk,
+            connect_timeout=10, request_timeout=3600)
+        try:
+            await _client().fetch(request, raise_error=False)
+        except OSError as e:
+            if not started:
+                raise ApiError(502, f"The service's web interface does not answer: {e}",
+                               f"L'interface web du service ne répond pas : {e}") from None
+        except HTTPClientError as e:
+            if not started and e.code == 599:
+                raise ApiError(502, f"The service's web interface does not answer: {e}",
+                               f"L'interface web du service ne répond pas : {e}") from None
+        if not self._finished:
+            self.finish()
+
+    # -- websockets ----------------------------------------------------------------------
+
+    ws_upstream = None
+
+    async def open_upstream_websocket(self):
+        url = "ws" + self.upstream[len("http"):]
+        headers = self.upstream_headers()
+        protocols = [p.strip() for p in self.request.headers.get("Sec-WebSocket-Protocol", "").split(",")
+                     if p.strip()]
+        request = HTTPRequest(url, headers=headers, connect_timeout=10, request_timeout=30)
+        try:
+            self.ws_upstream = await websocket_connect(
+                request, on_message_callback=self.from_upstream, subprotocols=protocols or None,
+                max_message_size=64 * 1024 * 1024)
+        except (OSError, HTTPClientError) as e:
+            raise ApiError(502, f"The service's web interface refused the websocket: {e}",
+                           f"L'interface web du service a refusé le websocket : {e}") from None
+
+    def select_subprotocol(self, subprotocols):
+        return self.ws_upstream.selected_subprotocol if self.ws_upstream else None
+
+    def from_upstream(self, message):
+        if message is None:  # upstream closed
+            if self.ws_connection is not None:
+                self.close()
+            return
+        try:
+            self.write_message(message, binary=isinstance(message, bytes))
+        except WebSocketClosedError:
+            self.ws_upstream.close()
+
+    async def on_message(self, message):
+        if self.ws_upstream is not None:
+            try:
+                await self.ws_upstream.write_message(message, binary=isinstance(message, bytes))
+            except WebSocketClosedError:
+                self.close()
+
+    def on_ping(self, data):
+        if self.ws_upstream is not None:
+            self.ws_upstream.ping(data)
+
+    def on_close(self):
+        if self.ws_upstream is not None:
+            self.ws_upstream.close()
+            self.ws_upstream = None
+
+
+def ui_handlers(prefix):
+    return [(prefix + r"open/(?P<owner>[a-z0-9-]{1,64})/(?P<name>[a-z0-9-]{1,64})(?P<rest>/.*)?",
+             UIProxyHandler)]
+
