@@ -79,7 +79,7 @@ export async function apiJSON(
   path: string,
   init: RequestInit,
   params: Record<string, string>,
-  makeError: (message: string, status: number) => Error
+  makeError: (message: string, status: number, answer?: any) => Error
 ): Promise<any> {
   const query = new URLSearchParams(params).toString();
   const url =
@@ -97,7 +97,7 @@ export async function apiJSON(
     data = {};
   }
   if (!response.ok) {
-    throw makeError(data?.message || `HTTP ${response.status}`, response.status);
+    throw makeError(data?.message || `HTTP ${response.status}`, response.status, data);
   }
   return data;
 }

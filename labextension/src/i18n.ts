@@ -9,6 +9,8 @@ import type { ITranslator } from '@jupyterlab/translation';
 export type Language = 'en' | 'fr';
 
 export interface IMessages {
+  /** The language of these messages (catalog texts are picked with it). */
+  language: Language;
   sidebarTitle: string;
   openSidebar: string;
   storageTitle: string;
@@ -26,6 +28,54 @@ export interface IMessages {
   errorBadAnswer: string;
   storage: IStorageMessages;
   secrets: ISecretsMessages;
+  services: IServicesMessages;
+}
+
+export interface IServicesMessages {
+  loading: string;
+  refresh: string;
+  mine: string;
+  mineEmpty: string;
+  project: string;
+  projectEmpty: string;
+  launchTitle: string;
+  catalogEmpty: string;
+  unavailable: string;
+  back: string;
+  instanceName: string;
+  instanceNameHelp: string;
+  launch: string;
+  launching: string;
+  launched: (name: string) => string;
+  status: Record<'starting' | 'ready' | 'failed' | 'stopped', string>;
+  startingFor: (seconds: number) => string;
+  sharedWith: (project: string) => string;
+  ownedBy: (owner: string) => string;
+  open: string;
+  logs: string;
+  hideLogs: string;
+  noLogs: string;
+  events: string;
+  connection: string;
+  hideConnection: string;
+  noConnection: string;
+  connectionHelp: (example: string) => string;
+  reveal: string;
+  hide: string;
+  copy: string;
+  copied: string;
+  snippets: string;
+  share: string;
+  shareWith: string;
+  noProjects: string;
+  unshare: string;
+  stop: string;
+  start: string;
+  delete: string;
+  deleteConfirm: (name: string) => string;
+  cancel: string;
+  units: Record<string, string>;
+  failed: (message: string) => string;
 }
 
 export interface ISecretsMessages {
@@ -104,6 +154,7 @@ export interface IStorageMessages {
 }
 
 export const en: IMessages = {
+  language: 'en',
   sidebarTitle: 'Datalab',
   openSidebar: 'Open the Datalab sidebar',
   storageTitle: 'Storage',
@@ -197,10 +248,58 @@ export const en: IMessages = {
     codeTitle: name => `Use ${name} in code`,
     back: 'Back',
     failed: message => `Failed: ${message}`
+  },
+  services: {
+    loading: 'Loading…',
+    refresh: 'Refresh',
+    mine: 'My services',
+    mineEmpty: 'You have no services yet: launch one below.',
+    project: 'Project services',
+    projectEmpty: 'Nobody shared a service with your projects yet.',
+    launchTitle: 'Launch a service',
+    catalogEmpty: 'No service can be launched here.',
+    unavailable: 'Unavailable',
+    back: 'Back',
+    instanceName: 'Name (optional)',
+    instanceNameHelp: 'Letters, digits and dashes, e.g. my-database; left empty, a name is chosen for you.',
+    launch: 'Launch',
+    launching: 'Launching…',
+    launched: name => `${name} launched.`,
+    status: { starting: 'starting', ready: 'ready', failed: 'failed', stopped: 'stopped' },
+    startingFor: seconds => `Starting… ${seconds} s`,
+    sharedWith: project => `shared with ${project}`,
+    ownedBy: owner => `by ${owner}`,
+    open: 'Open',
+    logs: 'Logs',
+    hideLogs: 'Hide logs',
+    noLogs: 'No log lines yet.',
+    events: 'Events',
+    connection: 'Connection',
+    hideConnection: 'Hide connection',
+    noConnection: 'This service publishes no connection variables.',
+    connectionHelp: example =>
+      `New kernels get these variables with this service's suffix (${example}), and plain when no other service provides them.`,
+    reveal: 'Show passwords',
+    hide: 'Hide passwords',
+    copy: 'Copy',
+    copied: 'Copied',
+    snippets: 'Code',
+    share: 'Share',
+    shareWith: 'Share with project',
+    noProjects: 'You are not a member of any project.',
+    unshare: 'Unshare',
+    stop: 'Stop',
+    start: 'Start',
+    delete: 'Delete',
+    deleteConfirm: name => `Delete the service ${name} and its data? This cannot be undone.`,
+    cancel: 'Cancel',
+    units: {},
+    failed: message => `Failed: ${message}`
   }
 };
 
 export const fr: IMessages = {
+  language: 'fr',
   sidebarTitle: 'Datalab',
   openSidebar: 'Ouvrir le panneau Datalab',
   storageTitle: 'Stockage',
@@ -295,6 +394,53 @@ export const fr: IMessages = {
     code: 'Copier en code',
     codeTitle: name => `Utiliser ${name} dans du code`,
     back: 'Retour',
+    failed: message => `Échec : ${message}`
+  },
+  services: {
+    loading: 'Chargement…',
+    refresh: 'Actualiser',
+    mine: 'Mes services',
+    mineEmpty: 'Vous n’avez encore aucun service : lancez-en un ci-dessous.',
+    project: 'Services des projets',
+    projectEmpty: 'Personne n’a encore partagé de service avec vos projets.',
+    launchTitle: 'Lancer un service',
+    catalogEmpty: 'Aucun service ne peut être lancé ici.',
+    unavailable: 'Indisponible',
+    back: 'Retour',
+    instanceName: 'Nom (facultatif)',
+    instanceNameHelp: 'Lettres, chiffres et tirets, par exemple ma-base ; laissé vide, un nom est choisi pour vous.',
+    launch: 'Lancer',
+    launching: 'Lancement…',
+    launched: name => `${name} lancé.`,
+    status: { starting: 'démarrage', ready: 'prêt', failed: 'en échec', stopped: 'arrêté' },
+    startingFor: seconds => `Démarrage… ${seconds} s`,
+    sharedWith: project => `partagé avec ${project}`,
+    ownedBy: owner => `par ${owner}`,
+    open: 'Ouvrir',
+    logs: 'Journaux',
+    hideLogs: 'Masquer les journaux',
+    noLogs: 'Aucune ligne de journal pour l’instant.',
+    events: 'Événements',
+    connection: 'Connexion',
+    hideConnection: 'Masquer la connexion',
+    noConnection: 'Ce service ne publie aucune variable de connexion.',
+    connectionHelp: example =>
+      `Les nouveaux noyaux reçoivent ces variables avec le suffixe de ce service (${example}), et sans suffixe quand aucun autre service ne les fournit.`,
+    reveal: 'Afficher les mots de passe',
+    hide: 'Masquer les mots de passe',
+    copy: 'Copier',
+    copied: 'Copié',
+    snippets: 'Code',
+    share: 'Partager',
+    shareWith: 'Partager avec le projet',
+    noProjects: 'Vous n’êtes membre d’aucun projet.',
+    unshare: 'Ne plus partager',
+    stop: 'Arrêter',
+    start: 'Démarrer',
+    delete: 'Supprimer',
+    deleteConfirm: name => `Supprimer le service ${name} et ses données ? C’est définitif.`,
+    cancel: 'Annuler',
+    units: { cores: 'cœurs', GiB: 'Gio', MiB: 'Mio', TiB: 'Tio', GB: 'Go', MB: 'Mo' },
     failed: message => `Échec : ${message}`
   }
 };
