@@ -125,6 +125,12 @@ class EmulatedCluster(kmock.KubernetesEmulator):
                 kind=kind, namespaced=namespaced,
                 verbs={"list", "watch", "get", "create", "update", "patch", "delete"})
 
+    async def _serve_version(self, request):
+        # discovery of a group version; kmock names the core group "/v1", clients want "v1"
+        payload = await super()._serve_version(request)
+        payload["groupVersion"] = payload["groupVersion"].lstrip("/")
+        return payload
+
     def _stamp(self, metadata):
         self._version += 1
         metadata["resourceVersion"] = str(self._version)
@@ -296,8 +302,9 @@ def stop_process(proc, timeout=10):
 class ClusterThread:
     """The emulated API server on 127.0.0.1, served by its own event loop in a thread."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, cluster_class=EmulatedCluster):
         self.workdir = Path(workdir)
+        self.cluster_class = cluster_class
         self.loop = asyncio.new_event_loop()
         self.cluster = None
         self.url = None
@@ -311,7 +318,7 @@ class ClusterThread:
 
     async def _serve(self):
         self._stop = asyncio.Event()
-        async with EmulatedCluster(workdir=self.workdir) as cluster, kmock.Server(cluster) as server:
+        async with self.cluster_class(workdir=self.workdir) as cluster, kmock.Server(cluster) as server:
             self.cluster = cluster
             self.url = str(server.url).rstrip("/")
             self._ready.set()

@@ -1,0 +1,712 @@
+"""Companions on Kubernetes: a Deployment, a Service, a Secret and a disk in a namespace.
+
+Each companion runs in its owner's namespace ``user-<owner>`` or, when launched for a
+project, in ``project-<project>`` (the namespaces the environment spawner prepares,
+with their ResourceQuota, LimitRange and NetworkPolicy; see
+:mod:`jupyterhub_datalab.kubernetes`, where every manifest written here is built by
+pure functions):
+
+- a Secret ``<name>-secrets``: the generated passwords, every variable whose value
+  holds one (the pod reads them with ``secretKeyRef``; no secret is ever in clear in a
+  pod spec) and the connection variables;
+- a PersistentVolumeClaim ``<name>-data`` of the disk chosen, when the entry keeps data;
+- a Deployment of one pod (``Recreate``) running the entry's image, its resources
+  (limits and requests) counted against the namespace's quota, a readiness probe as the
+  entry's ``service.ready`` says;
+- a ClusterIP Service ``<name>`` on the entry's port: clients reach
+  ``<name>.<namespace>.svc.cluster.local``.
+
+All of them are labelled ``app.kubernetes.io/managed-by: jupyterhub-datalab`` and
+``datalab.io/{owner,name,entry,project,shared}``; the Deployment carries the companion's
+record (JSON, no secrets) in the ``datalab.io/companion`` annotation, so ``discover()``
+rebuilds every companion from the cluster alone after a restart of the hub service.
+
+``stop`` scales the Deployment to 0 (disk and Secret kept); ``launch`` again scales it
+back with the same secrets; ``delete`` removes everything, the disk included.
+
+The hub service needs, in every namespace it launches into: get on namespaces;
+create/get/list/update/patch/delete on secrets, services, persistentvolumeclaims and
+deployments (``apps``); get/list on pods, pods/log and events; and list on deployments
+cluster-wide for ``discover``.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import datetime
+import json
+import re
+import secrets as secrets_module
+import time
+
+from traitlets import Bool, Dict, Float, List, Unicode, default
+from traitlets.config import LoggingConfigurable
+from traitlets.traitlets import MetaHasTraits
+
+from .. import kubernetes as k8s
+from ..catalog import fill_service, service_values
+from . import Backend, BackendError, Companion
+
+# a container waiting for one of these will not get better on its own
+_BROKEN = {
+    "ImagePullBackOff": ("the image {image} cannot be pulled", "l'image {image} ne peut pas être téléchargée"),
+    "ErrImagePull": ("the image {image} cannot be pulled", "l'image {image} ne peut pas être téléchargée"),
+    "ErrImageNeverPull": ("the image {image} is not on the node", "l'image {image} n'est pas sur le nœud"),
+    "InvalidImageName": ("the image name {image} is invalid", "le nom d'image {image} est invalide"),
+    "CreateContainerConfigError": ("its container's configuration is invalid",
+                                   "la configuration de son conteneur est invalide"),
+    "CreateContainerError": ("its container could not be created", "son conteneur n'a pas pu être créé"),
+    "RunContainerError": ("its container could not be started", "son conteneur n'a pas pu être démarré"),
+    "CrashLoopBackOff": ("it keeps crashing", "il plante sans cesse"),
+}
+_STATUS_FIELDS = ("status", "message", "secrets")  # never in the record annotation
+
+
+def words(en, fr):
+    """A message for users in both languages, as Companion.message carries it."""
+    return en if en == fr else f"{en} / {fr}"
+
+
+def _epoch(text):
+    if not text:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(str(text)).timestamp()
+    except ValueError:
+        return None
+
+
+def _api_message(error):
+    try:
+        return json.loads(error.body).get("message") or error.reason
+    except (TypeError, ValueError, AttributeError):
+        return getattr(error, "reason", "") or str(error)
+
+
+@contextlib.contextmanager
+def _refused(en, fr):
+    """The API server's refusal of anything but a creation, as a BackendError in words."""
+    from kubernetes_asyncio.client.rest import ApiException
+
+    try:
+        yield
+    except ApiException as e:
+        message = _api_message(e)
+        status = e.status if e.status in (403, 404, 409) else 502
+        raise BackendError(f"The cluster refused to {en} (error {e.status}): {message}",
+                           f"Le cluster a refusé de {fr} (erreur {e.status}) : {message}",
+                           status=status) from None
+
+
+class _Meta(MetaHasTraits, abc.ABCMeta):
+    pass
+
+
+class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
+    """Companions as Deployments in the owner's (or project's) namespace.
+
+    Configure it as ``c.KubernetesBackend.<trait>`` in the config the hub service loads,
+    with ``c.DatalabService.backend_class =
+    "jupyterhub_datalab.companions.kubernetes.KubernetesBackend"``.
+    """
+
+    # -- the API server -----------------------------------------------------------------
+
+    kubeconfig = Unicode(
+        "", config=True,
+        help="""A kubeconfig file to reach the API server. Empty: the in-cluster service
+        account when running in a pod, else ``$KUBECONFIG`` / ``~/.kube/config``.""",
+    )
+    api_host = Unicode(
+        "", config=True,
+        help="""The API server's URL, overriding the kubeconfig's (as ``KubeSpawner.k8s_api_host``).
+        With no kubeconfig and not in a cluster, this alone is enough (no credentials).""",
+    )
+    verify_ssl = Bool(
+        True, config=True, help="Verify the API server's TLS certificate.",
+    )
+    ssl_ca_cert = Unicode(
+        "", config=True, help="A CA bundle file for the API server's certificate.",
+    )
+
+    # -- where and how companions run -----------------------------------------------------
+
+    user_namespace_template = Unicode(
+        "user-{owner}", config=True,
+        help="""The namespace of a user's companions; ``{owner}`` is the normalised username.
+        Same as the environment spawner's (``KubeSpawner.user_namespace_template``), so
+        they share the user's ResourceQuota.""",
+    )
+    project_namespace_template = Unicode(
+        "project-{project}", config=True,
+        help="""The namespace of companions launched for a project (``{project}``: the
+        normalised group name), shared by its members.""",
+    )
+    storage_class = Unicode(
+        "", config=True,
+        help="""The StorageClass of companions' data disks (PersistentVolumeClaims). Empty:
+        the cluster's default class.""",
+    )
+    default_cpu = Float(
+        0.5, config=True,
+        help="CPU limit (cores) of a companion whose entry has no CPU option.",
+    )
+    default_memory = Float(
+        1.0, config=True,
+        help="Memory limit (GiB) of a companion whose entry has no memory option.",
+    )
+    cpu_guarantee_ratio = Float(
+        0.25, config=True,
+        help="""CPU requested for a companion, as a share of its limit (as for environments):
+        0.25 with 2 cores requests 0.5.""",
+    )
+    mem_guarantee_ratio = Float(
+        0.5, config=True,
+        help="Memory requested for a companion, as a share of its limit.",
+    )
+    image_pull_policy = Unicode(
+        "IfNotPresent", config=True, help="The ``imagePullPolicy`` of companions' containers.",
+    )
+    cluster_domain = Unicode(
+        "cluster.local", config=True,
+        help="The cluster's DNS domain: clients reach ``<name>.<namespace>.svc.<domain>``.",
+    )
+    node_selector = Dict(
+        config=True, help="Node labels companions' pods must run on.",
+    )
+    tolerations = List(
+        Dict(), config=True, help="Tolerations of companions' pods.",
+    )
+    extra_labels = Dict(
+        config=True, help="More labels on every object of a companion (e.g. cost centre).",
+    )
+    workspace_volume = Dict(
+        config=True,
+        help="""The volume (a Pod ``volumes`` entry without its name) holding the owner's
+        workspace, mounted read-only at ``workspace_path`` in apps (entries with
+        ``service.workspace_paths``); ``{owner}`` is filled. Default: the environment's
+        home disk, ``{"persistentVolumeClaim": {"claimName": "claim-{owner}"}}`` (it must
+        allow a second pod: ReadWriteMany, or both on one node). Empty: apps are
+        unavailable.""",
+    )
+
+    @default("workspace_volume")
+    def _default_workspace_volume(self):
+        return {"persistentVolumeClaim": {"claimName": "claim-{owner}"}}
+
+    workspace_path = Unicode(
+        "/home/jovyan/work", config=True,
+        help="Where apps see the owner's workspace (``{workspace}`` in the catalog).",
+    )
+    ui_prefix = Unicode(
+        "/services/datalab/open/{owner}/{name}", config=True,
+        help="""The URL path the authenticated proxy serves a companion's web UI under
+        (``{owner}``, ``{name}`` filled), unless the launch gives its own
+        (``companion.endpoint["prefix"]``). UIs are started with it as their base path.""",
+    )
+    admission_timeout = Float(
+        10.0, config=True,
+        help="""Seconds ``launch`` waits for the cluster to create the companion's pod, so
+        that a refusal (quota used up, policy) reaches the user as an error at once.""",
+    )
+
+    def __init__(self, parent=None, log=None, catalog=None, ui_prefix=None, **kwargs):
+        if log is not None:
+            kwargs["log"] = log
+        if ui_prefix is not None:
+            kwargs["ui_prefix"] = ui_prefix
+        super().__init__(parent=parent, **kwargs)
+        self.catalog = catalog  # for connection() of companions found again, optional
+        self._client = None
+        self._client_loop = None
+        self._connections = {}  # key -> connection variables (they hold passwords)
+
+    def settings(self):
+        return k8s.CompanionSettings(
+            storage_class=self.storage_class, default_cpu=self.default_cpu,
+            default_memory=self.default_memory, cpu_guarantee_ratio=self.cpu_guarantee_ratio,
+            mem_guarantee_ratio=self.mem_guarantee_ratio, image_pull_policy=self.image_pull_policy,
+            cluster_domain=self.cluster_domain, workspace_volume=self.workspace_volume,
+            workspace_path=self.workspace_path, node_selector=dict(self.node_selector),
+            tolerations=tuple(self.tolerations), labels=dict(self.extra_labels))
+
+    # -- the API client -------------------------------------------------------------------
+
+    async def _api(self):
+        """(CoreV1Api, AppsV1Api) on this backend's own client, made in the running loop."""
+        from kubernetes_asyncio import client, config
+
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            conf = client.Configuration()
+            try:
+                if self.kubeconfig:
+                    await config.load_kube_config(config_file=self.kubeconfig, client_configuration=conf)
+                elif not self.api_host:
+                    try:
+                        config.load_incluster_config(client_configuration=conf)
+                    except config.ConfigException:
+                        await config.load_kube_config(client_configuration=conf)
+            except (config.ConfigException, OSError) as e:
+                raise BackendError(
+                    f"The Kubernetes API cannot be reached: no usable configuration ({e}).",
+                    f"L'API Kubernetes est injoignable : pas de configuration utilisable ({e}).",
+                    status=503) from None
+            if self.api_host:
+                conf.host = self.api_host
+            if self.ssl_ca_cert:
+                conf.ssl_ca_cert = self.ssl_ca_cert
+            conf.verify_ssl = self.verify_ssl
+            self._client, self._client_loop = client.ApiClient(configuration=conf), loop
+        return client.CoreV1Api(self._client), client.AppsV1Api(self._client)
+
+    async def close(self):
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.close()
+            self._client = None
+
+    async def _call(self, method, *args, missing_ok=False, text=False, **kwargs):
+        """Call an API method; its JSON as a dict (or text). None for a 404 if ``missing_ok``.
+        Refusals raise ``ApiException`` (status, body), as the preloading client does."""
+        from kubernetes_asyncio.client.rest import ApiException
+
+        try:
+            response = await method(*args, _preload_content=False, **kwargs)
+        except OSError as e:  # aiohttp's connection errors
+            raise BackendError(f"The Kubernetes API cannot be reached: {e}",
+                               f"L'API Kubernetes est injoignable : {e}", status=503) from None
+        try:
+            if not 200 <= response.status <= 299:
+                if missing_ok and response.status == 404:
+                    return None
+                error = ApiException(status=response.status, reason=response.reason)
+                error.body = await response.text()
+                raise error
+            return await (response.text() if text else response.json(content_type=None))
+        finally:
+            response.release()
+
+    # -- names ------------------------------------------------------------------------------
+
+    def namespace_for(self, companion: Companion) -> str:
+        """``project-<project>`` when it was launched for a project (its namespace says
+        so), else its owner's namespace."""
+        project = companion.project
+        if project:
+            asked = companion.namespace
+            wanted = self.project_namespace_template.format(project=k8s.normalize_name(project))
+            if asked in (wanted, k8s.project_namespace(project)):
+                return wanted
+        return self.user_namespace_template.format(owner=companion.owner)
+
+    def names(self, companion: Companion):
+        namespace = companion.endpoint.get("namespace") or self.namespace_for(companion)
+        own = self.user_namespace_template.format(owner=companion.owner)
+        return namespace, k8s.companion_object_name(companion.owner, companion.name, namespace, own)
+
+    def _selector(self, companion):
+        return k8s.companion_label_selector(companion.owner, companion.name)
+
+    # -- what the hub service asks ------------------------------------------------------------
+
+    def unavailable(self, entry):
+        if not entry.image:
+            return {"en": "This entry has no image to run on Kubernetes.",
+                    "fr": "Cette entrée n'a pas d'image à lancer sur Kubernetes."}
+        if (entry.service or {}).get("workspace_paths") and not self.workspace_volume:
+            return {"en": "Apps from your workspace are not enabled on this cluster "
+                          "(KubernetesBackend.workspace_volume).",
+                    "fr": "Les applications de votre espace de travail ne sont pas activées sur ce "
+                          "cluster (KubernetesBackend.workspace_volume)."}
+        return None
+
+    @staticmethod
+    def record(companion: Companion) -> dict:
+        """What the Deployment's annotation keeps of a companion: everything but secrets."""
+        return {k: v for k, v in companion.to_dict().items() if k not in _STATUS_FIELDS}
+
+    def _prefix(self, companion):
+        prefix = companion.endpoint.get("prefix")
+        if prefix is None:
+            prefix = self.ui_prefix.format(owner=companion.owner, name=companion.name)
+        return "/" + prefix.strip("/") if prefix.strip("/") else ""
+
+    async def launch(self, companion: Companion, launch, credentials: dict) -> None:
+        from kubernetes_asyncio.client.rest import ApiException
+
+        entry = launch.entry
+        if entry.kind != "service" or not entry.service:
+            raise BackendError(f"{entry.id} is not a service", f"{entry.id} n'est pas un service",
+                               status=400)
+        reason = self.unavailable(entry)
+        if reason:
+            raise BackendError(reason["en"], reason["fr"], status=503)
+        core, apps = await self._api()
+        companion.endpoint.pop("namespace", None)  # where it runs is decided here, once
+        namespace = self.namespace_for(companion)
+        own = self.user_namespace_template.format(owner=companion.owner)
+        if entry.service.get("workspace_paths") and namespace != own:
+            raise BackendError("An app from your workspace runs in your own namespace only: "
+                               "launch it for yourself, then share it with the project.",
+                               "Une application de votre espace de travail ne tourne que dans votre "
+                               "propre espace : lancez-la pour vous, puis partagez-la avec le projet.",
+                               status=400)
+        name = k8s.companion_object_name(companion.owner, companion.name, namespace, own)
+        try:
+            await self._check_namespace(core, namespace)
+            existing = await self._call(apps.read_namespaced_deployment, name, namespace, missing_ok=True)
+            labels = ((existing or {}).get("metadata") or {}).get("labels") or {}
+            if existing and (labels.get(k8s.OWNER_LABEL), labels.get(k8s.NAME_LABEL)) != (
+                    companion.owner, companion.name):
+                raise BackendError(f"{namespace}/{name} already exists and is not {companion.key}",
+                                   f"{namespace}/{name} existe déjà et n'est pas {companion.key}",
+                                   status=409)
+            if existing and labels.get(k8s.ENTRY_LABEL) != entry.id:
+                raise BackendError(
+                    f"the name {companion.name} is already used by a {labels.get(k8s.ENTRY_LABEL)} service",
+                    f"le nom {companion.name} est déjà pris par un service {labels.get(k8s.ENTRY_LABEL)}",
+                    status=409)
+            stored = await self._call(core.read_namespaced_secret, k8s.companion_secret_name(name),
+                                      namespace, missing_ok=True)
+        except ApiException as e:
+            raise self._refusal(e) from None
+        # secrets are made once: the data (PostgreSQL's cluster) was initialised with them
+        kept = {**(companion.secrets or {}), **self._secrets_of(stored)}
+        made = {n: kept.get(n) or secrets_module.token_urlsafe(24)
+                for n in entry.service.get("secrets", [])}
+        prefix = self._prefix(companion)
+        ui = entry.service.get("ui")
+        host = f"{name}.{namespace}.svc.{self.cluster_domain}"
+        port = int(entry.service["port"])
+        companion.namespace, companion.secrets, companion.version = namespace, made, launch.version
+        companion.entry, companion.options = entry.id, dict(launch.options)
+        companion.created = companion.created or time.time()
+        companion.endpoint = {
+            **companion.endpoint, "namespace": namespace, "object": name, "host": host, "port": port,
+            "prefix": prefix, "ui": f"http://{name}.{namespace}.svc:{port}{prefix}/" if ui else None,
+            "ui_path": ui["path"] if ui else None,
+            "ready_timeout": (entry.service.get("ready") or {}).get("timeout", 60)}
+        try:
+            manifests, connection = k8s.companion_manifests(
+                entry, owner=companion.owner, name=companion.name, namespace=namespace,
+                version=launch.version, options=launch.options, secrets=made,
+                credentials=credentials or {}, cpu=launch.cpu, memory=launch.memory,
+                disk=launch.disk, prefix=prefix, project=companion.project, shared=companion.shared,
+                record=self.record(companion), launched=round(time.time(), 3),
+                settings=self.settings())
+        except ValueError as e:
+            raise BackendError(f"{entry.id}: {e}", f"{entry.id} : {e}") from None
+        for manifest in manifests:
+            try:
+                await self._apply(core, apps, manifest)
+            except ApiException as e:
+                raise self._refusal(e, manifest["kind"]) from None
+        self._connections[companion.key] = connection
+        companion.status, companion.message = "starting", ""
+        with _refused("start it", "le démarrer"):
+            await self._wait_admitted(apps, core, companion, namespace, name)
+
+    async def _check_namespace(self, core, namespace):
+        from kubernetes_asyncio.client.rest import ApiException
+
+        try:
+            found = await self._call(core.read_namespace, namespace, missing_ok=True)
+        except ApiException as e:
+            if e.status == 403:  # not allowed to read namespaces: creating will tell
+                return
+            raise
+        if found is None:
+            raise BackendError(
+                f"Your namespace {namespace} does not exist yet: start your environment once "
+                "(it prepares the namespace), or ask your administrator.",
+                f"Votre espace {namespace} n'existe pas encore : démarrez une fois votre "
+                "environnement (il prépare l'espace), ou contactez votre administrateur.",
+                status=409)
+
+    async def _apply(self, core, apps, manifest):
+        """Create; if it exists: replace the Secret and the Deployment, patch the Service,
+        keep the disk as it is."""
+        from kubernetes_asyncio.client.rest import ApiException
+
+        kind, meta = manifest["kind"], manifest["metadata"]
+        api, suffix = {"Secret": (core, "secret"), "Service": (core, "service"),
+                       "PersistentVolumeClaim": (core, "persistent_volume_claim"),
+                       "Deployment": (apps, "deployment")}[kind]
+        try:
+            return await self._call(getattr(api, f"create_namespaced_{suffix}"), meta["namespace"], manifest)
+        except ApiException as e:
+            if e.status != 409:
+                raise
+        if kind == "PersistentVolumeClaim":
+            return None
+        if kind == "Service":  # its clusterIP is the cluster's: patch what is ours
+            patch = {"metadata": {"labels": meta["labels"]}, "spec": manifest["spec"]}
+            return await self._call(api.patch_namespaced_service, meta["name"], meta["namespace"], patch)
+        return await self._call(getattr(api, f"replace_namespaced_{suffix}"), meta["name"],
+                                meta["namespace"], manifest)
+
+    def _refusal(self, error, kind="service"):
+        what = {"PersistentVolumeClaim": ("data disk", "disque de données"),
+                "Secret": ("service's secret", "secret du service")}.get(kind, ("service", "service"))
+        en, fr = k8s.explain_refusal(error.status, _api_message(error), what)
+        status = error.status if error.status in (400, 403, 404, 409, 422) else 502
+        return BackendError(en, fr, status=400 if status == 422 else status)
+
+    async def _wait_admitted(self, apps, core, companion, namespace, name):
+        """Until the cluster made the pod, or refused it (quota): a refusal is an error now."""
+        deadline = time.monotonic() + self.admission_timeout
+        while True:
+            deployment = await self._call(apps.read_namespaced_deployment, name, namespace, missing_ok=True)
+            failure = self._replica_failure(deployment)
+            if failure:
+                raise BackendError(*failure)
+            pods = await self._pods(core, companion, namespace)
+            if pods or time.monotonic() > deadline:
+                return
+            await asyncio.sleep(0.2)
+
+    @staticmethod
+    def _replica_failure(deployment):
+        """(en, fr, status) when the cluster refuses to create the pod (quota, policy), else None."""
+        for condition in ((deployment or {}).get("status") or {}).get("conditions") or []:
+            if condition.get("type") == "ReplicaFailure" and condition.get("status") == "True":
+                message = condition.get("message") or condition.get("reason") or ""
+                status = 403 if "forbidden" in message or "quota" in message else 500
+                return (*k8s.explain_refusal(status, message, ("service", "service")), status)
+        return None
+
+    async def _pods(self, core, companion, namespace):
+        found = await self._call(core.list_namespaced_pod, namespace,
+                                 label_selector=self._selector(companion))
+        pods = [p for p in (found or {}).get("items") or []
+                if not (p.get("metadata") or {}).get("deletionTimestamp")]
+        return sorted(pods, key=lambda p: p["metadata"].get("creationTimestamp") or "", reverse=True)
+
+    @staticmethod
+    def _secrets_of(secret):
+        import base64
+
+        data = (secret or {}).get("data") or {}
+        return {k: base64.b64decode(v).decode() for k, v in data.items() if "." not in k}
+
+    @staticmethod
+    def _connection_of(secret):
+        import base64
+
+        raw = ((secret or {}).get("data") or {}).get(k8s.CONNECTION_KEY)
+        try:
+            return json.loads(base64.b64decode(raw).decode()) if raw else None
+        except ValueError:
+            return None
+
+    # -- status -------------------------------------------------------------------------------
+
+    async def status(self, companion: Companion) -> tuple[str, str]:
+        core, apps = await self._api()
+        namespace, name = self.names(companion)
+        with _refused("tell how it is", "dire comment il va"):
+            deployment = await self._call(apps.read_namespaced_deployment, name, namespace, missing_ok=True)
+            state, message = await self._status(core, companion, namespace, deployment)
+        companion.status, companion.message = state, message
+        return state, message
+
+    async def _status(self, core, companion, namespace, deployment):
+        if deployment is None:
+            return "stopped", words("it is no longer in the cluster; launch it again",
+                                    "il n'est plus dans le cluster ; relancez-le")
+        spec, status = deployment.get("spec") or {}, deployment.get("status") or {}
+        if spec.get("replicas", 1) == 0:
+            return "stopped", words("stopped; its data is kept, start it again to use it",
+                                    "arrêté ; ses données sont gardées, relancez-le pour l'utiliser")
+        failure = self._replica_failure(deployment)
+        if failure:
+            return "failed", words(*failure[:2])
+        if (status.get("readyReplicas") or 0) >= 1:
+            return "ready", words("ready", "prêt")
+        pods = await self._pods(core, companion, namespace)
+        annotations = (deployment.get("metadata") or {}).get("annotations") or {}
+        launched = float(annotations.get(k8s.LAUNCHED_ANNOTATION) or time.time())
+        timeout = float(companion.endpoint.get("ready_timeout") or 60)
+        if not pods:
+            return "starting", words(f"waiting for its pod ({time.time() - launched:.0f} s)",
+                                     f"en attente de son pod ({time.time() - launched:.0f} s)")
+        pod = pods[0]
+        pod_status = pod.get("status") or {}
+        for container in pod_status.get("containerStatuses") or []:
+            waiting = (container.get("state") or {}).get("waiting") or {}
+            if waiting.get("reason") in _BROKEN:
+                return "failed", await self._broken(core, namespace, pod, container, waiting)
+        for condition in pod_status.get("conditions") or []:
+            if (condition.get("type"), condition.get("status"), condition.get("reason")) == (
+                    "PodScheduled", "False", "Unschedulable"):
+                detail = condition.get("message") or ""
+                return "starting", words(f"waiting for room in the cluster: {detail}",
+                                         f"en attente de place dans le cluster : {detail}")
+        started = None
+        for container in pod_status.get("containerStatuses") or []:
+            started = _epoch(((container.get("state") or {}).get("running") or {}).get("startedAt"))
+        if started is None:
+            waited = time.time() - launched
+            return "starting", words(f"preparing its container ({waited:.0f} s)",
+                                     f"préparation de son conteneur ({waited:.0f} s)")
+        elapsed = time.time() - started
+        if elapsed > timeout:
+            lines = await self._log_lines(core, namespace, pod["metadata"]["name"], 10)
+            return "failed", words(f"not ready after {timeout:.0f} s; last lines of its log:",
+                                   f"pas prêt après {timeout:.0f} s ; dernières lignes de son journal :") \
+                + ("\n" + "\n".join(lines) if lines else "")
+        return "starting", words(f"starting ({elapsed:.0f} s)", f"démarrage ({elapsed:.0f} s)")
+
+    async def _broken(self, core, namespace, pod, container, waiting):
+        reason = waiting["reason"]
+        en, fr = (t.format(image=container.get("image") or "?") for t in _BROKEN[reason])
+        detail = waiting.get("message") or ""
+        restarts = container.get("restartCount") or 0
+        if reason == "CrashLoopBackOff":
+            lines = await self._log_lines(core, namespace, pod["metadata"]["name"], 10, previous=True)
+            return words(f"{en} (restarted {restarts} times); last lines of its log:",
+                         f"{fr} (redémarré {restarts} fois) ; dernières lignes de son journal :") \
+                + ("\n" + "\n".join(lines) if lines else "")
+        if "image" in reason.lower():
+            return words(f"{en}: {detail}. Choose another version, or ask your administrator "
+                         "(registry access).",
+                         f"{fr} : {detail}. Choisissez une autre version, ou contactez votre "
+                         "administrateur (accès au registre).")
+        return words(f"{en}: {detail}", f"{fr} : {detail}")
+
+    # -- logs and events ------------------------------------------------------------------------
+
+    async def _log_lines(self, core, namespace, pod, tail, previous=False):
+        from kubernetes_asyncio.client.rest import ApiException
+
+        try:
+            text = await self._call(core.read_namespaced_pod_log, pod, namespace, text=True,
+                                    container=k8s.COMPANION_CONTAINER, tail_lines=tail,
+                                    previous=previous, missing_ok=True)
+        except ApiException:  # e.g. 400: the container has not started yet
+            return []
+        return (text or "").splitlines()[-tail:] if tail else []
+
+    async def logs(self, companion: Companion, tail: int = 200) -> list[str]:
+        core, _ = await self._api()
+        namespace, _ = self.names(companion)
+        with _refused("show its log", "montrer son journal"):
+            pods = await self._pods(core, companion, namespace)
+            if not pods:
+                return []
+            return await self._log_lines(core, namespace, pods[0]["metadata"]["name"], tail)
+
+    async def events(self, companion: Companion) -> list[dict]:
+        core, _ = await self._api()
+        namespace, name = self.names(companion)
+        with _refused("list its events", "lister ses événements"):
+            found = await self._call(core.list_namespaced_event, namespace)
+        ours = {name, k8s.companion_pvc_name(name), k8s.companion_secret_name(name)}
+        # its ReplicaSets (<name>-<hash>) and pods (<name>-<hash>-<suffix>)
+        children = re.compile(rf"^{re.escape(name)}-[a-z0-9]{{6,10}}(-[a-z0-9]{{5}})?$")
+        out = []
+        for event in (found or {}).get("items") or []:
+            involved = event.get("involvedObject") or {}
+            if involved.get("name") not in ours and not children.match(involved.get("name") or ""):
+                continue
+            when = (_epoch(event.get("lastTimestamp")) or _epoch(event.get("eventTime"))
+                    or _epoch(event.get("firstTimestamp"))
+                    or _epoch((event.get("metadata") or {}).get("creationTimestamp")) or 0)
+            text = f"{involved.get('kind', '')} {involved.get('name', '')}: {event.get('reason', '')}"
+            if event.get("message"):
+                text += f": {event['message']}"
+            if (event.get("count") or 1) > 1:
+                text += f" (x{event['count']})"
+            out.append({"time": when, "message": text, "type": event.get("type", "Normal")})
+        return sorted(out, key=lambda e: e["time"])
+
+    # -- stop, delete, discover ------------------------------------------------------------------
+
+    async def stop(self, companion: Companion) -> None:
+        _core, apps = await self._api()
+        namespace, name = self.names(companion)
+        with _refused("stop it", "l'arrêter"):
+            await self._call(apps.patch_namespaced_deployment, name, namespace,
+                             {"spec": {"replicas": 0}}, missing_ok=True)
+        companion.status, companion.message = "stopped", ""
+
+    async def delete(self, companion: Companion) -> None:
+        core, apps = await self._api()
+        namespace, name = self.names(companion)
+        with _refused("delete it", "le supprimer"):
+            await self._call(apps.delete_namespaced_deployment, name, namespace,
+                             propagation_policy="Background", missing_ok=True)
+            await self._call(core.delete_namespaced_service, name, namespace, missing_ok=True)
+            await self._call(core.delete_namespaced_persistent_volume_claim,
+                             k8s.companion_pvc_name(name), namespace, missing_ok=True)
+            await self._call(core.delete_namespaced_secret, k8s.companion_secret_name(name), namespace,
+                             missing_ok=True)
+        self._connections.pop(companion.key, None)
+        companion.status, companion.message = "stopped", ""
+
+    async def discover(self) -> list[Companion]:
+        from kubernetes_asyncio.client.rest import ApiException
+
+        core, apps = await self._api()
+        try:
+            found = await self._call(apps.list_deployment_for_all_namespaces,
+                                     label_selector=k8s.companion_label_selector())
+        except ApiException as e:
+            raise BackendError(
+                f"The companions in the cluster cannot be listed: {_api_message(e)}",
+                f"Les compagnons du cluster ne peuvent pas être listés : {_api_message(e)}",
+                status=502) from None
+        out = []
+        for deployment in (found or {}).get("items") or []:
+            meta = deployment.get("metadata") or {}
+            try:
+                record = json.loads((meta.get("annotations") or {})[k8s.RECORD_ANNOTATION])
+            except (KeyError, ValueError):
+                self.log.warning("Deployment %s/%s has no companion record: left alone",
+                                 meta.get("namespace"), meta.get("name"))
+                continue
+            companion = Companion(**{k: v for k, v in record.items()
+                                     if k in Companion.__dataclass_fields__})
+            companion.namespace = meta.get("namespace") or companion.namespace
+            companion.endpoint = {**companion.endpoint, "namespace": companion.namespace,
+                                  "object": meta.get("name")}
+            with _refused("read its secrets", "lire ses secrets"):
+                secret = await self._call(core.read_namespaced_secret,
+                                          k8s.companion_secret_name(meta["name"]), companion.namespace,
+                                          missing_ok=True)
+            companion.secrets = self._secrets_of(secret)
+            connection = self._connection_of(secret)
+            if connection is not None:
+                self._connections[companion.key] = connection
+            with _refused("tell how it is", "dire comment il va"):
+                companion.status, companion.message = await self._status(
+                    core, companion, companion.namespace, deployment)
+            out.append(companion)
+        return out
+
+    # -- clients -------------------------------------------------------------------------------------
+
+    def connection(self, companion: Companion) -> dict:
+        known = self._connections.get(companion.key)
+        if known is not None:
+            return dict(known)
+        entry = self.catalog.get(companion.entry) if self.catalog is not None else None
+        if entry is None or not companion.endpoint.get("host"):
+            return {}
+        values = service_values(companion.options, companion.secrets,
+                                host=companion.endpoint["host"], port=companion.endpoint.get("port"),
+                                prefix=companion.endpoint.get("prefix", ""), owner=companion.owner,
+                                name=companion.name, namespace=companion.namespace)
+        out = {}
+        for var, template in (entry.service.get("connection") or {}).items():
+            with contextlib.suppress(KeyError):  # e.g. credentials, known at launch only
+                value = fill_service(template, values)
+                if value:
+                    out[var] = value
+        return out
+
+    def ui_target(self, companion: Companion) -> str | None:
+        return companion.endpoint.get("ui")
