@@ -135,6 +135,9 @@ class Launch:
     s3: bool = True
     vault: bool = True
     env: dict = field(default_factory=dict)
+    # the owner's injected secrets, set by whoever starts it: backends pass them only by
+    # reference (a Kubernetes Secret) or in the process environment, never on a command line
+    secret_env: dict = field(default_factory=dict)
 
     @property
     def image(self):
@@ -692,6 +695,11 @@ def check_options(entry, options, context, overrides=None):
         en, fr = _messages(error, where)
         raise OptionsError(where, en, fr)
     return completed
+
+
+def drives(entry, what):
+    """Whether one of the entry's options ``sets`` ``what`` (e.g. "vault")."""
+    return any(prop.get("x-datalab", {}).get("sets") == what for _, prop in _walk(entry.options))
 
 
 def to_launch(entry, options):

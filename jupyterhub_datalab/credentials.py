@@ -71,3 +71,27 @@ def vault_login(identity_token, addr, role="datalab-user", mount="jwt", timeout=
         "VAULT_TOKEN": auth["client_token"],
         "expires_at": time.time() + auth["lease_duration"],
     }
+
+
+def vault_environment(identity_token, addr, *, role, mount, kv_mount, top_dir, projects=()):
+    """A Vault login for the identity token, as the variables hvac, Onyxia's images and
+    the Secrets service read: the token, the KV mount, the user's and projects' paths."""
+    from .names import env_suffix
+
+    vault = vault_login(identity_token, addr, role, mount)
+    vault.pop("expires_at")
+    env = {**vault, "VAULT_MOUNT": kv_mount, "VAULT_TOP_DIR": top_dir,
+           "VAULT_PERSONAL_PATH": f"{kv_mount}/{top_dir}"}
+    for project in projects:
+        env[f"VAULT_PROJECT_PATH_{env_suffix(project)}"] = f"{kv_mount}/projects/{project}"
+    return env
+
+
+def injected_secrets(vault_env):
+    """Keys and values of the secrets the user marked for injection ({} if Vault says no)."""
+    from .server.secrets import Secrets, SecretsError
+
+    try:
+        return Secrets(vault_env).injected_environment()
+    except SecretsError:
+        return {}

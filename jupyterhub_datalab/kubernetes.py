@@ -430,12 +430,13 @@ def _fill_templates(value, values, what):
 def companion_manifests(entry, *, owner, name, namespace, version, options, secrets,
                         credentials=None, cpu=None, memory=None, disk=None, prefix="",
                         project=None, shared=False, record=None, launched=None,
-                        settings=CompanionSettings(), replicas=1):
+                        settings=CompanionSettings(), replicas=1, secret_env=None):
     """Every object of one companion, in creation order, and its connection variables.
 
     ``entry``: the catalog entry (its ``service`` and ``kubernetes`` sections); ``secrets``:
     the generated ones by name; ``credentials``: the owner's variables for
-    ``{credential.X}``; ``record``: the companion's JSON (no secrets) for discovery.
+    ``{credential.X}``; ``record``: the companion's JSON (no secrets) for discovery;
+    ``secret_env``: the owner's injected secrets, always read from the Secret.
     A value holding a secret or a credential never goes into the Deployment: it is put
     into the Secret and read with ``secretKeyRef``, and a command-line argument that
     holds one becomes ``$(DATALAB_ARG_<i>)``, which the kubelet expands from such a
@@ -473,6 +474,13 @@ def companion_manifests(entry, *, owner, name, namespace, version, options, secr
                 "name": secret_name, "key": SECRET_ENV_PREFIX + var}}})
         else:
             env.append({"name": var, "value": _no_expansion(value)})
+    named = {e["name"] for e in env}
+    for var, value in sorted((secret_env or {}).items()):
+        if var in named or not _ENV_KEY.match(var):
+            continue  # the entry's own variables win; odd names are not variables
+        secret_values[SECRET_ENV_PREFIX + var] = str(value)
+        env.append({"name": var, "valueFrom": {"secretKeyRef": {
+            "name": secret_name, "key": SECRET_ENV_PREFIX + var}}})
     argv = []
     for i, template in enumerate([*(kube.get("cmd") or []), *(kube.get("args") or [])]):
         value = _fill_templates(str(template), inside, f"kubernetes.cmd[{i}]")

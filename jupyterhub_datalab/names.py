@@ -38,3 +38,8 @@ def normalize_name(raw):
     slug = re.sub(r"-+", "-", slug)[: MAX_LENGTH - HASH_LENGTH - 2].strip("-")
     digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:HASH_LENGTH]
     return f"{slug}--{digest}" if slug else f"x--{digest}"
+
+
+def env_suffix(name):
+    """A platform name as the end of a variable name: ``stats-2024`` -> ``STATS_2024``."""
+    return re.sub(r"[^A-Z0-9]+", "_", str(name).upper()).strip("_")

@@ -26,7 +26,13 @@ from tornado import web
 from traitlets import Bool, HasTraits, Instance, Integer, Unicode, default
 
 from .catalog import DatalabCatalog, OptionsError
-from .credentials import CredentialsError, s3_credentials, vault_login
+from .credentials import (
+    CredentialsError,
+    injected_secrets,
+    s3_credentials,
+    vault_environment,
+)
+from .names import env_suffix
 
 
 class CatalogMixin(HasTraits):
@@ -258,7 +264,7 @@ class CredentialsMixin(HasTraits):
             self._say(35, "Getting your Vault token and secrets", "Obtention de votre jeton et de vos secrets Vault")
             try:
                 env.update(await self._vault_env(identity))
-                injected = await loop.run_in_executor(None, _injected_secrets, env)
+                injected = await loop.run_in_executor(None, injected_secrets, env)
                 # values stay out of logs: only the names are said
                 self.log.info("Injecting %d secret variables into %s's server: %s",
                               len(injected), name, ", ".join(sorted(injected)) or "-")
@@ -271,16 +277,11 @@ class CredentialsMixin(HasTraits):
         return env
 
     async def _vault_env(self, identity):
-        """A Vault login for the identity token, as the variables hvac and Onyxia's images read."""
-        vault = await asyncio.get_running_loop().run_in_executor(None, lambda: vault_login(
-            identity, self.vault_addr, self.vault_role, self.vault_jwt_mount))
-        vault.pop("expires_at")
-        top_dir = self.vault_user_dir_template.format(username=self.user.name)
-        env = {**vault, "VAULT_MOUNT": self.vault_kv_mount, "VAULT_TOP_DIR": top_dir,
-               "VAULT_PERSONAL_PATH": f"{self.vault_kv_mount}/{top_dir}"}
-        for project in self.projects():
-            env[f"VAULT_PROJECT_PATH_{env_suffix(project)}"] = f"{self.vault_kv_mount}/projects/{project}"
-        return env
+        """The user's Vault login as variables (credentials.vault_environment)."""
+        return await asyncio.get_running_loop().run_in_executor(None, lambda: vault_environment(
+            identity, self.vault_addr, role=self.vault_role, mount=self.vault_jwt_mount,
+            kv_mount=self.vault_kv_mount, projects=self.projects(),
+            top_dir=self.vault_user_dir_template.format(username=self.user.name)))
 
     async def form_notices(self):
         """What the spawn page says about credentials: which secrets the server will get.
@@ -296,7 +297,7 @@ class CredentialsMixin(HasTraits):
         except CredentialsError:
             return []
         loop = asyncio.get_running_loop()
-        names = sorted(await loop.run_in_executor(None, _injected_secrets, env))
+        names = sorted(await loop.run_in_executor(None, injected_secrets, env))
         if not names:
             return []
         listed = ", ".join(names)
@@ -325,21 +326,6 @@ class CredentialsMixin(HasTraits):
             env.update(self.launch_env())
         env.update(self._credential_env or {})
         return env
-
-
-def _injected_secrets(env):
-    """Keys and values of the secrets the user marked for injection."""
-    from .server.secrets import Secrets, SecretsError
-
-    try:
-        return Secrets(env).injected_environment()
-    except SecretsError:
-        return {}
-
-
-def env_suffix(name):
-    """``stats-2024`` -> ``STATS_2024``, for variable names."""
-    return name.upper().replace("-", "_")
 
 
 def _ensure_bucket(creds, bucket):

@@ -395,6 +395,7 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
                 version=launch.version, options=launch.options, secrets=made,
                 credentials=credentials or {}, cpu=launch.cpu, memory=launch.memory,
                 disk=launch.disk, prefix=prefix, project=companion.project, shared=companion.shared,
+                secret_env=launch.secret_env,
                 record=self.record(companion), launched=round(time.time(), 3),
                 settings=self.settings())
         except ValueError as e:

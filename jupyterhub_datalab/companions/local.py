@@ -282,6 +282,8 @@ class LocalBackend(Backend):
                "HOME": str(folder), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC"}
         env.update({k: fill(v) for k, v in (local.get("env") or {}).items()})
         env.update({k: str(v) for k, v in launch.env.items()})
+        # the owner's injected secrets: in the environment only, never on the command line
+        env.update({k: str(v) for k, v in launch.secret_env.items() if k not in env})
         cwd = workspace if service.get("workspace_paths") else folder
         if local.get("runner") == "postgresql":
             argv = self._postgresql(folder, data, launch.options, made, port)

@@ -83,6 +83,7 @@ def write_config(state, ports):
          f"'workspaces': {str(state / 'users') + '/{owner}'!r}}}"),
         "c.DatalabService.stop_on_exit = True",
         f"c.DatalabService.s3_endpoint = {ports.url('s3')!r}",
+        f"c.DatalabService.vault_addr = {ports.url('vault')!r}",
         "c.Spawner.start_timeout = 120",
         "c.Spawner.http_timeout = 120",
         "# your own settings: <state-dir>/hub/config.d/*.py, loaded in name order",

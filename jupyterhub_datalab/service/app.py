@@ -136,6 +136,18 @@ class DatalabService(Application):
         "user-{username}", config=True,
         help="The owner's personal bucket, where their companions write; ``{username}`` is normalised.",
     )
+    vault_addr = Unicode(
+        "", config=True,
+        help="""Vault/OpenBao address: companions whose entry has a ``sets: vault`` option (the
+        app runner) get the owner's secrets marked for injection as variables, read with
+        the owner's own Vault login. Empty: no injection. Same value as the spawner's.""",
+    )
+    vault_role = Unicode("datalab-user", config=True, help="Vault JWT auth role (as the spawner's).")
+    vault_jwt_mount = Unicode("jwt", config=True, help="Mount path of Vault's JWT auth method.")
+    vault_kv_mount = Unicode("secret", config=True, help="The KV v2 mount holding users' secrets.")
+    vault_user_dir_template = Unicode(
+        "users/{username}", config=True, help="The user's directory in the KV mount.",
+    )
 
     catalog = Instance(DatalabCatalog)
 

@@ -13,16 +13,16 @@ import json
 import re
 import time
 
-from ..catalog import OptionsError
+from ..catalog import OptionsError, drives
 from ..companions import BackendError, Companion
-from ..credentials import CredentialsError, s3_credentials
-from ..names import MAX_LENGTH, normalize_name
+from ..credentials import CredentialsError, injected_secrets, s3_credentials, vault_environment
+from ..identity import PROJECT_SLOTS
+from ..names import MAX_LENGTH, env_suffix, normalize_name
 from .errors import ApiError, not_found
 
 OWNER, MEMBER = "owner", "member"
 RUNNING, STOPPED = "running", "stopped"  # what the owner wants; ``status`` is what is
 _NAME_CHARS = re.compile(r"^[A-Za-z0-9 _.-]+$")
-_VAR_SUFFIX = re.compile(r"[^A-Z0-9]+")
 
 
 def clean_name(raw):
@@ -45,8 +45,7 @@ def clean_name(raw):
 
 def var_suffix(companion, caller):
     """``DATABASE_URL_<SUFFIX>``: the name for one's own services, owner and name for others'."""
-    base = companion.name if companion.owner == caller else f"{companion.owner}_{companion.name}"
-    return _VAR_SUFFIX.sub("_", base.upper()).strip("_")
+    return env_suffix(companion.name if companion.owner == caller else f"{companion.owner}_{companion.name}")
 
 
 class Record:
@@ -187,9 +186,37 @@ class CompanionManager:
         sections = [getattr(entry, "service", None), entry.local, entry.kubernetes]
         return launch.s3 and "{credential." in json.dumps(sections)
 
+    async def secrets_for(self, owner, launch):
+        """The owner's secrets marked for injection, for entries that ask (``sets: vault``).
+
+        Read with the owner's own Vault login, so only what they may read; values are
+        never stored with the companion's record nor logged (names only)."""
+        app = self.app
+        if not (app.vault_addr and launch.vault and drives(launch.entry, "vault")):
+            return {}
+        identity = await self.users.identity_token(owner)
+        if not identity:
+            return {}
+        # the projects the owner's identity token carries a slot for, as the spawner does
+        groups = (await self.users.person(owner)).groups[:PROJECT_SLOTS]
+        loop = asyncio.get_running_loop()
+        try:
+            env = await loop.run_in_executor(None, lambda: vault_environment(
+                identity, app.vault_addr, role=app.vault_role, mount=app.vault_jwt_mount,
+                kv_mount=app.vault_kv_mount, projects=groups,
+                top_dir=app.vault_user_dir_template.format(username=owner)))
+        except CredentialsError as e:
+            raise ApiError(503, f"Your Vault secrets could not be read: {e}",
+                           f"Vos secrets Vault n'ont pas pu être lus : {e}") from None
+        found = await loop.run_in_executor(None, injected_secrets, env)
+        self.log.info("Injecting %d secret variables into %s's companion: %s", len(found), owner,
+                      ", ".join(sorted(found)) or "-")
+        return found
+
     async def _start(self, record, launch):
         c = record.companion
         credentials = await self.credentials(c.owner) if self.wants_credentials(launch) else {}
+        launch.secret_env = await self.secrets_for(c.owner, launch)
         c.endpoint["prefix"] = self.prefix(c)
         c.status, c.message = "starting", ""
         record.desired = RUNNING

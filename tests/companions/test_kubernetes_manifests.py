@@ -247,3 +247,23 @@ def test_no_disk_means_an_empty_dir(catalog):
     assert "PersistentVolumeClaim" not in objects
     volumes = objects["Deployment"]["spec"]["template"]["spec"]["volumes"]
     assert volumes == [{"name": "data", "emptyDir": {}}]
+
+
+def test_injected_secrets_reach_the_app_only_by_reference(catalog):
+    """The owner's injected secrets: keys of the companion's Secret, read with secretKeyRef."""
+    entry = catalog["app"]
+    launch = to_launch(entry, check_options(entry, {}, CONTEXT))
+    manifests, _ = k8s.companion_manifests(
+        entry, owner="alice", name="app-1", namespace="user-alice", version=launch.version,
+        options=launch.options, secrets={}, credentials=CREDENTIALS, prefix="/p",
+        settings=KubernetesBackend().settings(),
+        secret_env={"APP_TOKEN": "injected-value", "APP_FILE": "must-not-win", "bad name": "x"})
+    objects = {m["kind"]: m for m in manifests}
+    assert "injected-value" not in json.dumps(objects["Deployment"])
+    env = {e["name"]: e for e in objects["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["APP_TOKEN"]["valueFrom"]["secretKeyRef"]["key"] == "env.APP_TOKEN"
+    assert "must-not-win" not in json.dumps(objects), "the entry's own variables win"
+    assert "bad name" not in env
+    stored = {k: base64.b64decode(v).decode() for k, v in objects["Secret"]["data"].items()}
+    assert stored["env.APP_TOKEN"] == "injected-value"
+    kubernetes_validate.validate(objects["Deployment"], "1.33", strict=True)

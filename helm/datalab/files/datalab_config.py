@@ -81,13 +81,13 @@ def _datalab_configure(c):
         section.s3_role_arn = s3["roleArn"]
         section.s3_personal_bucket_template = s3["personalBucketTemplate"]
         section.s3_session_duration = s3["sessionDuration"]
+        section.vault_addr = vault["addr"]
+        section.vault_role = vault["role"]
+        section.vault_jwt_mount = vault["jwtMount"]
+        section.vault_kv_mount = vault["kvMount"]
+        section.vault_user_dir_template = vault["userDirTemplate"]
     spawner = c.DatalabKubeSpawner
     spawner.s3_project_bucket_template = s3["projectBucketTemplate"]
-    spawner.vault_addr = vault["addr"]
-    spawner.vault_role = vault["role"]
-    spawner.vault_jwt_mount = vault["jwtMount"]
-    spawner.vault_kv_mount = vault["kvMount"]
-    spawner.vault_user_dir_template = vault["userDirTemplate"]
 
     # -- namespaces, quotas, GPUs ------------------------------------------------------
     ns = d["namespaces"]

@@ -1,0 +1,65 @@
+"""Secrets marked for injection reach the companions that ask for them (the app runner),
+read with the owner's own Vault login, and never land in records, command lines or logs."""
+
+import secrets
+import time
+
+import psutil
+import pytest
+
+from ..server.test_storage_api import Client
+from .test_companions_api import wait_ready
+
+VALUE = f"app-token-{secrets.token_hex(8)}"
+APP = "import os\nimport streamlit as st\nst.write('token set' if os.environ.get('APP_TOKEN') else 'no token')\n"
+
+
+@pytest.fixture(scope="module")
+def alice(stack):
+    return Client(stack, "alice", api="services")
+
+
+@pytest.fixture(scope="module")
+def alice_secrets(stack):
+    return Client(stack, "alice", api="secrets")
+
+
+def app_process(path):
+    """The Streamlit process serving ``path`` (the local backend runs it as a process)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for proc in psutil.process_iter(["cmdline"]):
+            cmd = proc.info["cmdline"] or []
+            if any(a.endswith(path) for a in cmd) and any("streamlit" in a for a in cmd):
+                return proc
+        time.sleep(0.3)
+    raise AssertionError(f"no streamlit process for {path}")
+
+
+def test_an_app_gets_the_owners_injected_secrets_and_only_when_asked(stack, alice, alice_secrets):
+    app = stack.state_dir / "users/alice/apps/echo.py"
+    app.parent.mkdir(parents=True, exist_ok=True)
+    app.write_text(APP)
+    assert alice_secrets("PUT", "personal/secret", json={"path": "app-token",
+                                                         "data": {"APP_TOKEN": VALUE}}).status_code == 200
+    assert alice_secrets("POST", "personal/inject", json={"path": "app-token", "injected": True}).json()["injected"]
+    try:
+        on = alice("POST", "services", json={"entry": "app", "name": "echo", "options": {"file": "apps/echo.py"}})
+        assert on.status_code == 201, on.text
+        wait_ready(alice, "alice", "echo")
+        proc = app_process("apps/echo.py")
+        assert proc.environ().get("APP_TOKEN") == VALUE
+        assert not any(VALUE in a for a in proc.cmdline()), "a secret on a command line"
+        assert alice("DELETE", "services/alice/echo").status_code == 200
+
+        off = alice("POST", "services", json={"entry": "app", "name": "echo-bare",
+                                              "options": {"file": "apps/echo.py", "secrets": False}})
+        assert off.status_code == 201, off.text
+        wait_ready(alice, "alice", "echo-bare")
+        assert "APP_TOKEN" not in app_process("apps/echo.py").environ()
+        assert alice("DELETE", "services/alice/echo-bare").status_code == 200
+    finally:
+        alice_secrets("DELETE", "personal/secret", params={"path": "app-token"})
+    # the value was never written to the service's records nor to any log
+    for path in [*(stack.state_dir / "services").rglob("*.json"), *(stack.state_dir / "logs").glob("*.log")]:
+        assert VALUE not in path.read_text(errors="replace"), path
