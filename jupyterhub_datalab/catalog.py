@@ -50,6 +50,10 @@ LOCAL_KEYS = {"cmd", "requires", "env", "default_url", "unavailable", "runner", 
 # a service's own section: how clients reach it, what is generated, where its data lives
 SERVICE_KEYS = {"port", "ui", "secrets", "connection", "data_path", "ready", "workspace_paths"}
 LOCAL_RUNNERS = ("command", "postgresql")
+# a training's section: where its material comes from, which notebook opens first per language
+TRAINING_KEYS = {"material", "open"}
+GIT_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?/[^\s]*$")
+GIT_REF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$")
 SECRET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 # ``{port}``, ``{secret.password}``, ``{option.database}``: filled when a service is launched
@@ -298,7 +302,96 @@ def check_document(doc, file):
         _check_service(doc, file, errors)
     elif "service" in doc:
         errors.append(CatalogError(file, "service", "only entries of kind 'service' have this section"))
+    _check_training(doc, file, errors)
     return errors
+
+
+def _check_training(doc, file, errors):
+    """The ``training`` section: where the material comes from and which notebook opens.
+
+    ``{"material": {"path": "<folder beside the entry>"} or {"git": "https://...", "ref": "main"},
+    "open": {"en": "first-steps.en.ipynb", "fr": "premiers-pas.fr.ipynb"}}``
+    """
+    training = doc.get("training")
+    if training is None:
+        if doc.get("kind") == "environment" and doc.get("category") == "training":
+            errors.append(CatalogError(file, "training", "required for an environment of category "
+                                       "'training': {\"material\": ..., \"open\": {\"en\": ..., \"fr\": ...}}"))
+        return
+    if doc.get("kind") != "environment":
+        errors.append(CatalogError(file, "training", "only entries of kind 'environment' have this section"))
+        return
+    if not isinstance(training, dict):
+        errors.append(CatalogError(file, "training", 'expected {"material": ..., "open": {"en": ..., "fr": ...}}'))
+        return
+    for key in sorted(set(training) - TRAINING_KEYS):
+        errors.append(CatalogError(file, f"training.{key}",
+                                   f"unknown key; known: {', '.join(sorted(TRAINING_KEYS))}"))
+    material, folder = training.get("material"), None
+    if material is None:
+        errors.append(CatalogError(file, "training.material", 'required: {"path": "<folder beside '
+                                   'the entry>"} or {"git": "https://...", "ref": "<branch or tag>"}'))
+    elif not isinstance(material, dict) or len({"path", "git"} & set(material)) != 1:
+        errors.append(CatalogError(file, "training.material", 'expected one source: {"path": ...} '
+                                   'or {"git": "https://...", "ref": ...}'))
+    else:
+        known = {"path"} if "path" in material else {"git", "ref"}
+        for key in sorted(set(material) - known):
+            errors.append(CatalogError(file, f"training.material.{key}",
+                                       f"unknown key; known: {', '.join(sorted(known))}"))
+        if "path" in material:
+            folder = _material_folder(material["path"], file, errors)
+        else:
+            url = material["git"]
+            if not (isinstance(url, str) and GIT_URL.match(url)):
+                errors.append(CatalogError(file, "training.material.git",
+                                           "expected an https:// URL of a git repository"))
+            if "ref" in material and not (isinstance(material["ref"], str) and GIT_REF.match(material["ref"])):
+                errors.append(CatalogError(file, "training.material.ref",
+                                           "expected a branch or tag name (letters, digits, . _ / -)"))
+    notebooks = training.get("open")
+    if not isinstance(notebooks, dict):
+        errors.append(CatalogError(file, "training.open", 'expected the notebook opened first per '
+                                   'language: {"en": "x.en.ipynb", "fr": "x.fr.ipynb"}'))
+        return
+    for lang in sorted(set(notebooks) - set(LANGUAGES)):
+        errors.append(CatalogError(file, f"training.open.{lang}",
+                                   f"unknown language; use {', '.join(LANGUAGES)}"))
+    for lang in LANGUAGES:
+        name = notebooks.get(lang)
+        where = f"training.open.{lang}"
+        if name is None:
+            errors.append(CatalogError(file, where, f"missing the {lang} notebook"))
+        elif not (isinstance(name, str) and name.endswith(".ipynb") and not name.startswith("/")
+                  and all(part not in ("", ".", "..") for part in name.split("/"))):
+            errors.append(CatalogError(file, where, "expected a notebook (.ipynb) path inside the "
+                                       "material, e.g. 'first-steps.en.ipynb'"))
+        elif folder is not None and not (folder / name).is_file():
+            errors.append(CatalogError(file, where, f"{name!r} is not in the material ({folder})"))
+
+
+def _material_folder(path, file, errors):
+    """The material folder of a ``{"path": ...}`` source, or None (an error said why)."""
+    where = "training.material.path"
+    if not isinstance(path, str) or not path.strip() or path.startswith("/") or "\\" in path:
+        errors.append(CatalogError(file, where, "expected a folder relative to the entry file, "
+                                   "e.g. 'first-steps'"))
+        return None
+    base = Path(file).resolve().parent
+    folder = (base / path).resolve()
+    if folder == base or not folder.is_relative_to(base):
+        errors.append(CatalogError(file, where, f"{path!r} leaves the entry's folder ({base}): "
+                                   "material lives in a folder beside the entry"))
+        return None
+    if not folder.is_dir():
+        errors.append(CatalogError(file, where, f"no such folder: {folder}"))
+        return None
+    stray = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.json")
+                   if not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    if stray:
+        errors.append(CatalogError(file, where, f"holds .json files ({', '.join(stray[:3])}) that "
+                                   "the catalog would read as entries: rename them or use git material"))
+    return folder
 
 
 def _option_paths(options):

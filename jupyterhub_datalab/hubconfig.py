@@ -35,8 +35,11 @@ SERVER_TOKEN_SCOPES = [
 SERVICE_SCOPES = ["read:users", "admin:auth_state"]
 
 
-def configure(c, spawner="datalab-local", service_url=None, config_file=None):
+def configure(c, spawner="datalab-local", service_url=None, config_file=None, docs_url=None):
     """Apply the datalab's hub settings to the config object ``c``.
+
+    ``docs_url``: where the datalab's documentation is published; JupyterLab's Datalab
+    welcome page links to it.
 
     ``service_url``: where the datalab service listens (e.g. ``http://127.0.0.1:10101``);
     the hub starts it and users' servers call it there. ``config_file``: the file the
@@ -52,12 +55,27 @@ def configure(c, spawner="datalab-local", service_url=None, config_file=None):
     ]
     if service_url:
         service(c, service_url, config_file)
+    if docs_url:
+        # the JupyterLab welcome page links to the user guide there
+        c.Spawner.environment = {**c.Spawner.get("environment", {}), "DATALAB_DOCS_URL": docs_url}
     c.Spawner.server_token_scopes = list(SERVER_TOKEN_SCOPES)
     # several environments at once: /user/<name>/<server>/
     c.JupyterHub.allow_named_servers = True
     c.JupyterHub.named_server_limit_per_user = 5
     c.Authenticator.refresh_pre_spawn = True
     c.Authenticator.auth_refresh_age = 300
+    launch_links(c)
+    return c
+
+
+def launch_links(c):
+    """Serve launch links at ``/hub/datalab/launch/<entry>`` (``launchlinks``): the hub
+    page that pre-fills the spawn form. JupyterHub logs that ``extra_handlers`` is
+    deprecated; a service could not render the hub's own spawn page and session."""
+    from .launchlinks import PATH, LaunchHandler
+
+    handlers = [h for h in c.JupyterHub.get("extra_handlers", []) if h[0] != PATH]
+    c.JupyterHub.extra_handlers = [*handlers, (PATH, LaunchHandler)]
     return c
 
 

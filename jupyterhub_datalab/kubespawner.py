@@ -26,6 +26,7 @@ from tornado import web
 from traitlets import Bool, Dict, Float, List, Unicode, default
 
 from . import kubernetes as k8s
+from . import trainings
 from .names import is_safe_name
 from .spawner import CatalogMixin, CredentialsMixin
 
@@ -43,8 +44,10 @@ _API = {
 _LAUNCH_TRAITS = ("image", "cmd", "args", "port", "uid", "gid", "fs_gid", "working_dir",
                   "default_url", "environment", "cpu_limit", "cpu_guarantee", "mem_limit",
                   "mem_guarantee", "storage_pvc_ensure", "storage_capacity", "volumes",
-                  "volume_mounts", "extra_resource_limits", "node_selector", "tolerations")
+                  "volume_mounts", "extra_resource_limits", "node_selector", "tolerations",
+                  "init_containers")
 HOME_VOLUME = "datalab-home"
+TRAINING_VOLUME = "datalab-training"
 
 
 def _contains(existing, desired):
@@ -256,6 +259,25 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
                                                       enumerate(self.gpu_tolerations)}}
             else:
                 self.tolerations = [*tolerations, *self.gpu_tolerations]
+
+    async def put_training_material(self, launch, folder):
+        """An init container (the entry's image) puts the material into the work folder:
+        on the user's disk when they chose one (only missing files: their edits are kept),
+        else in an emptyDir mounted on ``<working_dir>/<folder>`` for the server's life."""
+        work = (launch.entry.kubernetes.get("working_dir") or "/home/jovyan").rstrip("/")
+        dest = f"{work}/{folder}"
+        container = trainings.init_container(launch.entry, launch.image, dest, uid=self.uid, gid=self.gid)
+        for var in container["env"]:  # KubeSpawner fills {...} templates: keep values as they are
+            var["value"] = var["value"].replace("{", "{{").replace("}", "}}")
+        if self.storage_pvc_ensure:
+            container["volumeMounts"] = [{"name": HOME_VOLUME, "mountPath": work}]
+        else:
+            self.volumes = _with_item(self.volumes, {"name": TRAINING_VOLUME, "emptyDir": {}})
+            mount = {"name": TRAINING_VOLUME, "mountPath": dest}
+            self.volume_mounts = _with_item(self.volume_mounts, mount)
+            container["volumeMounts"] = [mount]
+        self.init_containers = [*(c for c in self.init_containers if c.get("name") != container["name"]),
+                                container]
 
     def _apply_disk(self, disk, mount_path):
         """A PVC of ``disk`` GiB mounted on the work folder; none when 0."""

@@ -33,6 +33,12 @@ TEXT = {
     "unavailable": {"en": "Unavailable", "fr": "Indisponible"},
     "none": {"en": "No environment can be started here.",
              "fr": "Aucun environnement ne peut être lancé ici."},
+    "copy": {"en": "Copy launch link", "fr": "Copier le lien de lancement"},
+    "copied": {"en": "Link copied: it opens this form with these options, for anyone allowed to "
+                     "use this entry.",
+               "fr": "Lien copié : il ouvre ce formulaire avec ces options, pour toute personne "
+                     "autorisée à utiliser cette entrée."},
+    "link": {"en": "Launch link", "fr": "Lien de lancement"},
 }
 
 STYLE = f"""<style>
@@ -65,6 +71,10 @@ STYLE = f"""<style>
 #{ROOT} .dl-field{{margin:0 0 .75rem}}
 #{ROOT} .dl-slider{{display:flex;align-items:center;gap:.75rem}}
 #{ROOT} .dl-slider output{{min-width:5rem;text-align:right;font-variant-numeric:tabular-nums}}
+#{ROOT} [hidden]{{display:none!important}}
+#{ROOT} .dl-share{{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;margin:0 0 1rem}}
+#{ROOT} .dl-share input{{flex:1 1 20rem;min-width:0;font-size:.875em}}
+#{ROOT} .dl-share [role=status]{{flex-basis:100%;font-size:.875em;color:var(--bs-secondary-color)}}
 #{ROOT}:not(.dl-fr) [lang="fr"],#{ROOT}.dl-fr [lang="en"]{{display:none!important}}
 </style>"""
 
@@ -95,6 +105,36 @@ SCRIPT = f"""<script>
     if (out) out.value = e.target.value;
   }});
   show();
+  // "copy launch link": /hub/datalab/launch/<entry>?server=..&<path>=<value> for the values
+  // that differ from the defaults; passwords never go into a link
+  var share = root.querySelector(".dl-share");
+  if (share) {{
+    share.hidden = false;
+    share.querySelector("button").addEventListener("click", function () {{
+      var chosen = root.querySelector('input[name="entry"]:checked');
+      if (!chosen) return;
+      var form = document.getElementById("spawn_form");
+      var action = new URL(form ? form.getAttribute("action") : location.href, location.href);
+      var m = action.pathname.match(/^(.*\/)spawn\/[^\/]+(?:\/([^\/]+))?\/?$/);
+      var params = new URLSearchParams();
+      if (m && m[2]) params.set("server", decodeURIComponent(m[2]));
+      var prefix = chosen.value + "/";
+      root.querySelectorAll("fieldset[data-dl-entry] [data-dl-default]").forEach(function (el) {{
+        if (el.matches(":disabled") || el.type === "password" || el.name.indexOf(prefix) !== 0) return;
+        var v = el.type === "checkbox" ? (el.checked ? "true" : "false") : el.value;
+        if (v !== el.getAttribute("data-dl-default")) params.set(el.name.slice(prefix.length), v);
+      }});
+      var q = params.toString();
+      var url = location.origin + (m ? m[1] : "/hub/") + "datalab/launch/" +
+        encodeURIComponent(chosen.value) + (q ? "?" + q : "");
+      var out = share.querySelector("input");
+      out.value = url;
+      out.hidden = false;
+      out.select();
+      var done = function () {{ share.querySelector("[role=status]").hidden = false; }};
+      if (navigator.clipboard) navigator.clipboard.writeText(url).then(done, function () {{}});
+    }});
+  }}
 }})();
 </script>"""
 
@@ -183,6 +223,8 @@ class _Form:
             described = f' aria-describedby="{fid}-help"'
         kind, widget = _type(prop), x.get("widget")
         common = f'id="{fid}" name="{name}"{described}{disabled}'
+        # the copy-launch-link script puts only the values that differ from it in a link
+        common += f' data-dl-default="{escape(_as_text(prop.get("default")))}"'
 
         if kind == "boolean" or widget == "toggle":
             # an unchecked box posts nothing: the hidden "false" comes first, "true" wins
@@ -270,6 +312,11 @@ def render_form(choices, selected=None, notices=()):
         out.append(f'<fieldset class="dl-options" data-dl-entry="{escape(entry.id)}">'
                    f'<legend>{_both(TEXT["options"])} · {_both(entry.name, entry.id)}</legend>\n'
                    + "\n".join(fields) + "\n</fieldset>")
+    if available:
+        out.append(f'<div class="dl-share" hidden><button type="button" class="btn btn-outline-secondary '
+                   f'btn-sm">{_both(TEXT["copy"])}</button><input type="text" class="form-control '
+                   f'form-control-sm" readonly hidden aria-label="{escape(TEXT["link"]["en"])}">'
+                   f'<span role="status" hidden>{_both(TEXT["copied"])}</span></div>')
     out.append("</div>")
     out.append(SCRIPT)
     return "\n".join(out)

@@ -25,6 +25,7 @@ from jupyterhub.spawner import SimpleLocalProcessSpawner
 from tornado import web
 from traitlets import Bool, HasTraits, Instance, Integer, Unicode, default
 
+from . import trainings
 from .catalog import DatalabCatalog, OptionsError
 from .credentials import (
     CredentialsError,
@@ -48,6 +49,13 @@ class CatalogMixin(HasTraits):
         "jupyter-python", config=True,
         help="""The entry started when a request names none (an API call without options,
         a spawn from an old bookmark). It must be an environment of the catalog.""",
+    )
+
+    training_folder = Unicode(
+        trainings.FOLDER, config=True,
+        help="""The folder of the user's workspace where a training's material is put, in
+        ``<training_folder>/<entry id>/``: only missing files are copied at each start, so a
+        user's edited copy is kept. The server opens the training's first notebook there.""",
     )
 
     launch = None  # the checked Launch of the current start
@@ -103,6 +111,30 @@ class CatalogMixin(HasTraits):
         schemas = {e.id: self.catalog.schema(e, context) for e in self.catalog.entries("environment")}
         return parse_form(formdata, schemas)
 
+    def options_from_query(self, query_data):
+        """Query arguments of ``/hub/spawn?...`` never start a server (launch links).
+
+        JupyterHub starts a server at once when its spawn page is opened with query
+        arguments: any link (an e-mail, an image on a page) would start servers with
+        options nobody reviewed. Here they are refused: the spawn page shows the form
+        with a link to the same options as a launch link (``/hub/datalab/launch/...``),
+        which pre-fills the form for the user to review and start. The REST API and the
+        form's post are unchanged.
+        """
+        from .launchlinks import link
+
+        data = {k: v[-1] if isinstance(v, list) and v else v for k, v in (query_data or {}).items()}
+        entry = data.pop("entry", None) or self.default_entry
+        options = {k.removeprefix(f"{entry}/"): v for k, v in data.items() if isinstance(v, str)}
+        url = link(str(entry), options, server=self.name, hub_prefix=self.hub.base_url if self.hub else "/hub/")
+        message = (f"A link does not start a server by itself: choose below and press Start, or "
+                   f"review these options with their launch link {url} / Un lien ne démarre pas de "
+                   f"serveur à lui seul : choisissez ci-dessous puis cliquez sur Start, ou vérifiez "
+                   f"ces options avec leur lien de lancement {url}")
+        error = web.HTTPError(400, "query arguments do not start servers; use a launch link")
+        error.jupyterhub_message = message  # the spawn page shows it above the form
+        raise error
+
     @default("apply_user_options")
     def _default_apply_user_options(self):
         return self._check_user_options
@@ -129,9 +161,38 @@ class CatalogMixin(HasTraits):
         self.progress_message(5, f"{launch.entry.text('name')} {launch.version}: options checked",
                               f"{launch.entry.text('name', 'fr')} {launch.version} : options vérifiées")
         await self.apply_launch(launch)
+        if launch.entry.training:
+            await self.prepare_training(launch, user_options)
 
     async def apply_launch(self, launch):
         """Turn a checked Launch into this spawner's settings. Each backend implements it."""
+        raise NotImplementedError
+
+    async def user_language(self, user_options=None):
+        """``en`` or ``fr``: the request's ``lang``, else the browser's (Accept-Language of
+        the spawn request), else the login's ``locale`` claim, else English."""
+        handler = getattr(self, "handler", None)
+        header = handler.request.headers.get("Accept-Language", "") if handler is not None else ""
+        _, claims = await self._user_context()
+        return trainings.pick_language((user_options or {}).get("lang"), header, claims.get("locale"))
+
+    async def prepare_training(self, launch, user_options=None):
+        """A training: its material into the workspace, and its first notebook as the default URL."""
+        lang = await self.user_language(user_options)
+        folder = trainings.folder(launch.entry, self.training_folder)
+        self.default_url = trainings.default_url(launch.entry, lang, self.training_folder)
+        self.progress_message(8, "Copying the training material", "Copie du support de formation")
+        try:
+            await self.put_training_material(launch, folder)
+        except trainings.MaterialError as e:
+            self.log.warning("Training material of %s for %s: %s", launch.entry.id, self._log_name, e)
+            error = web.HTTPError(500, f"{e.en} / {e.fr}")
+            error.jupyterhub_message = f"{e.en} / {e.fr}"
+            raise error from None
+
+    async def put_training_material(self, launch, folder):
+        """Put the training's material into ``folder`` (relative to the workspace), copying
+        only missing files. Each backend implements it (see :mod:`jupyterhub_datalab.trainings`)."""
         raise NotImplementedError
 
     _progress_events = None
@@ -386,6 +447,14 @@ class DatalabLocalSpawner(CatalogMixin, CredentialsMixin, SimpleLocalProcessSpaw
         self.cpu_limit = launch.cpu
         self.mem_limit = int(launch.memory * 1024**3) if launch.memory else None
         self.environment = {**self.environment, **local.get("env", {})}
+
+    async def put_training_material(self, launch, folder):
+        # the home is the server's root: copy (or clone) straight into it, as the hub's user
+        dest = os.path.join(self.home_dir, folder)
+        copied = await asyncio.get_running_loop().run_in_executor(
+            None, trainings.put_material, launch.entry, dest)
+        self.log.info("Training %s for %s: %d files copied into %s", launch.entry.id,
+                      self._log_name, len(copied), dest)
 
     def get_args(self):
         args = super().get_args()

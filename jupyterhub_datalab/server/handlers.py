@@ -429,12 +429,54 @@ async def refresh_service_environment(settings, log):
     settings["datalab_service_keys"] = set(env)
 
 
+def hub_prefix():
+    """The hub's URL prefix as the browser sees it (``/hub/`` under the hub's base URL)."""
+    return os.environ.get("JUPYTERHUB_BASE_URL", "/").rstrip("/") + "/hub/"
+
+
+class CatalogHandler(DatalabHandler):
+    """``datalab/api/catalog?category=training``: the environments this user may start.
+
+    Asked of the datalab hub service (the hub's catalog and access rules, one catalog
+    model); each entry gets its launch link (``/hub/datalab/launch/<id>?server=<id>``),
+    which opens the pre-filled spawn page of a server named after it. Also says where
+    the documentation is (``$DATALAB_DOCS_URL``, set by ``hubconfig.configure``).
+    """
+
+    @tornado.web.authenticated
+    async def get(self):
+        from urllib.parse import urlencode
+
+        query = {"kind": "environment"}
+        category = self.get_argument("category", None)
+        if category:
+            query["category"] = category
+        status, answer = await call_service("GET", "catalog", query=urlencode(query), timeout=30)
+        try:
+            data = json.loads(answer)
+        except ValueError:
+            data = {}
+        if status != 200 or not isinstance(data.get("entries"), list):
+            raise tornado.web.HTTPError(status if status >= 400 else 502, reason=data.get("message") or
+                                        "The catalog could not be read. / Le catalogue n'a pas pu être lu.")
+        prefix = hub_prefix()
+        for entry in data["entries"]:
+            # launchlinks.link(id, server=id), without importing the hub here
+            entry["launch"] = f"{prefix}datalab/launch/{quote(entry['id'], safe='')}?" + urlencode(
+                {"server": entry["id"]})
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps({"entries": data["entries"],
+                                "docs_url": os.environ.get("DATALAB_DOCS_URL", ""),
+                                "hub_prefix": prefix}))
+
+
 def setup_handlers(web_app):
     base_url = web_app.settings["base_url"]
     api = url_path_join(base_url, "datalab", "api")
     space = r"/(?P<space>[a-z0-9-]{1,64})"
     web_app.add_handlers(".*$", [
         (url_path_join(api, "info"), InfoHandler),
+        (url_path_join(api, "catalog"), CatalogHandler),
         (url_path_join(api, "storage", "spaces"), SpacesHandler),
         (url_path_join(api, "storage") + space + "/list", ListHandler),
         (url_path_join(api, "storage") + space + "/object", ObjectHandler),

@@ -94,13 +94,37 @@ class ApiHandler(AuthenticatedMixin, web.RequestHandler):
 
 
 class CatalogHandler(ApiHandler):
+    """``api/catalog``: the companion services this user may launch (what the panel shows).
+
+    ``?kind=environment`` lists the environments this user may start instead (the
+    welcome page's trainings, with ``&category=training``): the hub's catalog and access
+    rules, read from the same config. The spawner alone knows whether one runs on its
+    backend, so environments carry no ``unavailable``/``schema``: the spawn page says it.
+    """
+
     async def get(self):
         person, manager = await self.person(), self.manager
         catalog = manager.catalog
+        kind = self.get_argument("kind", "service")
+        category = self.get_argument("category", None)
+        if kind not in ("service", "environment"):
+            raise ApiError(400, "kind is 'service' or 'environment'.",
+                           "kind vaut 'service' ou 'environment'.")
+        if kind == "environment":
+            self.send({"entries": [
+                {"id": e.id, "kind": e.kind, "name": e.name, "description": e.description,
+                 "icon": e.icon, "category": e.category, "versions": list(e.versions),
+                 "training": bool(e.training)}
+                for e in catalog.entries("environment")
+                if (category is None or e.category == category)
+                and catalog.allowed(e, person.groups, person.claims)]})
+            return
         context = catalog.context(person.name, person.groups, person.claims.get("email", ""))
         entries = []
         for entry in catalog.entries("service"):
             if not catalog.allowed(entry, person.groups, person.claims):
+                continue
+            if category is not None and entry.category != category:
                 continue
             entries.append({"id": entry.id, "name": entry.name, "description": entry.description,
                             "icon": entry.icon, "category": entry.category,

@@ -126,3 +126,33 @@ export class ServiceClient {
       (message, status) => new ServiceError(message, status));
   }
 }
+
+/** An environment of the catalog, as `GET datalab/api/catalog` lists it. */
+export interface ICatalogEnvironment {
+  id: string;
+  name: Record<string, string>;
+  description: Record<string, string>;
+  icon: string;
+  category: string;
+  /** The launch link: the hub's spawn page pre-filled for a server named after it. */
+  launch: string;
+}
+
+export interface ICatalogAnswer {
+  entries: ICatalogEnvironment[];
+  /** Where the datalab's documentation is ('' when not configured). */
+  docs_url: string;
+}
+
+/** The environments this user may start, of one category (`training`...). */
+export async function fetchCatalog(
+  category: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<ICatalogAnswer> {
+  const data = await apiJSON(settings, 'catalog', '', { method: 'GET' }, { category },
+    (message, status) => new ServiceError(message, status));
+  if (!Array.isArray(data?.entries)) {
+    throw new DatalabApiError('bad-answer', 'GET datalab/api/catalog: expected {"entries": [...]}');
+  }
+  return { entries: data.entries, docs_url: typeof data.docs_url === 'string' ? data.docs_url : '' };
+}

@@ -29,6 +29,32 @@ export interface IMessages {
   storage: IStorageMessages;
   secrets: ISecretsMessages;
   services: IServicesMessages;
+  welcome: IWelcomeMessages;
+}
+
+export interface IWelcomeMessages {
+  /** The command, launcher card and tab title. */
+  open: string;
+  tabTitle: string;
+  heading: string;
+  intro: string;
+  offersTitle: string;
+  storageText: string;
+  secretsText: string;
+  servicesText: string;
+  openPanel: (panel: string) => string;
+  trainingsTitle: string;
+  trainingsIntro: string;
+  trainingsLoading: string;
+  trainingsEmpty: string;
+  trainingsFailed: (message: string) => string;
+  start: string;
+  startTitle: (name: string) => string;
+  docsTitle: string;
+  docsText: string;
+  docsLink: string;
+  docsMissing: string;
+  reopen: string;
 }
 
 export interface IServicesMessages {
@@ -295,6 +321,37 @@ export const en: IMessages = {
     cancel: 'Cancel',
     units: {},
     failed: message => `Failed: ${message}`
+  },
+  welcome: {
+    open: 'Datalab welcome',
+    tabTitle: 'Welcome',
+    heading: 'Welcome to the datalab',
+    intro:
+      'This JupyterLab runs on the datalab: your files here are kept between sessions, and your storage, secrets and services are one click away in the Datalab sidebar on the left.',
+    offersTitle: 'What the datalab offers',
+    storageText:
+      'Your S3 space and your projects’ shared spaces: browse, upload, share a download link. In notebooks, pandas, s3fs and DuckDB read s3:// paths with no setup.',
+    secretsText:
+      'Keep passwords and tokens in Vault instead of notebooks. Marked secrets reach new kernels as environment variables.',
+    servicesText:
+      'Launch a PostgreSQL database, MLflow or an app for yourself or your project; new kernels get their connection variables.',
+    openPanel: panel => `Open ${panel}`,
+    trainingsTitle: 'Trainings',
+    trainingsIntro:
+      'Learn the datalab on the datalab: each training starts its own server with the material in your workspace and its first notebook open.',
+    trainingsLoading: 'Loading the trainings…',
+    trainingsEmpty: 'No training is offered on this datalab yet.',
+    trainingsFailed: message => `The trainings could not be listed: ${message}`,
+    start: 'Start',
+    startTitle: name =>
+      `Open the start page of “${name}” in a new tab: review the options, then press Start`,
+    docsTitle: 'Documentation',
+    docsText: 'Guides for users (storage, secrets, services, sharing with a project), administrators and catalog contributors.',
+    docsLink: 'Read the documentation',
+    docsMissing:
+      'The address of this datalab’s documentation is not configured; ask your administrator.',
+    reopen:
+      'Open this page again from the Launcher (Datalab welcome) or the command palette.'
   }
 };
 
@@ -442,6 +499,37 @@ export const fr: IMessages = {
     cancel: 'Annuler',
     units: { cores: 'cœurs', GiB: 'Gio', MiB: 'Mio', TiB: 'Tio', GB: 'Go', MB: 'Mo' },
     failed: message => `Échec : ${message}`
+  },
+  welcome: {
+    open: 'Accueil Datalab',
+    tabTitle: 'Accueil',
+    heading: 'Bienvenue sur le datalab',
+    intro:
+      'Ce JupyterLab tourne sur le datalab : vos fichiers y sont conservés d’une session à l’autre, et votre stockage, vos secrets et vos services sont à portée de clic dans la barre Datalab, à gauche.',
+    offersTitle: 'Ce que propose le datalab',
+    storageText:
+      'Votre espace S3 et les espaces partagés de vos projets : parcourir, téléverser, partager un lien de téléchargement. Dans les notebooks, pandas, s3fs et DuckDB lisent les chemins s3:// sans configuration.',
+    secretsText:
+      'Gardez mots de passe et jetons dans Vault plutôt que dans les notebooks. Les secrets cochés arrivent dans les nouveaux noyaux en variables d’environnement.',
+    servicesText:
+      'Lancez une base PostgreSQL, MLflow ou une application pour vous ou votre projet ; les nouveaux noyaux reçoivent leurs variables de connexion.',
+    openPanel: panel => `Ouvrir ${panel}`,
+    trainingsTitle: 'Formations',
+    trainingsIntro:
+      'Apprenez le datalab sur le datalab : chaque formation démarre son propre serveur, avec le support dans votre espace et son premier notebook ouvert.',
+    trainingsLoading: 'Chargement des formations…',
+    trainingsEmpty: 'Aucune formation n’est proposée sur ce datalab pour l’instant.',
+    trainingsFailed: message => `Les formations n’ont pas pu être listées : ${message}`,
+    start: 'Démarrer',
+    startTitle: name =>
+      `Ouvrir la page de démarrage de « ${name} » dans un nouvel onglet : vérifiez les options puis cliquez sur Start`,
+    docsTitle: 'Documentation',
+    docsText: 'Des guides pour les utilisateurs (stockage, secrets, services, partage avec un projet), les administrateurs et les contributeurs du catalogue.',
+    docsLink: 'Lire la documentation',
+    docsMissing:
+      'L’adresse de la documentation de ce datalab n’est pas configurée ; demandez-la à votre administrateur.',
+    reopen:
+      'Rouvrez cette page depuis le Lanceur (Accueil Datalab) ou la palette de commandes.'
   }
 };
 
