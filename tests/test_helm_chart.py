@@ -318,6 +318,8 @@ def test_full_hub_config_loads_in_jupyterhub(helm, tmp_path):
     # z2jh's KubeSpawner.environment did not hide the datalab's variables
     assert s["environment"]["DATALAB_SERVICE_URL"] == f"http://hub.{ns}.svc.cluster.local:10101/services/datalab/"
     assert s["environment"]["FROM_EXTRA_ENV"] == "1"
+    # the welcome page's link to the documentation (datalab.docsUrl)
+    assert s["environment"]["DATALAB_DOCS_URL"] == "https://docs.datalab.example.gouv.fr"
     assert "admin:auth_state!user" in s["server_token_scopes"]
     hub = report["hub"]
     assert hub["hub_connect_url"] == f"http://hub.{ns}.svc.cluster.local:8081"

@@ -33,7 +33,7 @@ def _datalab_configure(c):
     config_file = str(config_dir / "datalab_config.py")
     configure(c, spawner="datalab-kubernetes",
               service_url=settings["serviceUrl"] if service["enabled"] else None,
-              config_file=config_file)
+              config_file=config_file, docs_url=d.get("docsUrl") or None)
     names = {s["name"] for s in c.JupyterHub.services}
     c.JupyterHub.services = [*(s for s in z2jh_services if s.get("name") not in names),
                              *c.JupyterHub.services]
