@@ -58,14 +58,19 @@ def sign_in(page, stack, username):
     page.wait_for_url(lambda url: "/hub/" in url or f"/user/{username}/" in url, timeout=60_000)
 
 
-def login_and_open_sidebar(page, stack, username):
-    """Log in, start the default environment if need be, wait for JupyterLab, open Datalab."""
+def open_lab(page, stack, username):
+    """Log in and start the default environment if need be, until JupyterLab's URL."""
     sign_in(page, stack, username)
     # the spawn page offers the catalog (unless the server runs already): start the default
     page.wait_for_url(lambda url: "/hub/spawn" in url or f"/user/{username}/lab" in url, timeout=60_000)
     if "/hub/spawn" in page.url:
         page.locator("#spawn_form [type=submit]").click()
     page.wait_for_url(f"{stack.hub_url}/user/{username}/lab**", timeout=120_000)
+
+
+def login_and_open_sidebar(page, stack, username):
+    """Log in, start the default environment if need be, wait for JupyterLab, open Datalab."""
+    open_lab(page, stack, username)
     tab = page.locator(".jp-SideBar .lm-TabBar-tab[data-id='datalab-sidebar']")
     tab.wait_for(timeout=60_000)
     page.wait_for_selector("#main.jp-LabShell, .jp-LabShell", timeout=60_000)

@@ -7,6 +7,7 @@ import html.parser
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -213,50 +214,79 @@ def server_env(username):
     return server_process(username).environ()
 
 
-def run_in_kernel(session, hub_url, username, code, timeout=120):
-    """Run ``code`` in a new kernel of the user's server, over the real websocket.
+def xsrf_of(session, path):
+    """The ``_xsrf`` cookie the browser would send to ``path`` (the most specific one)."""
+    cookies = [c for c in session.cookies if c.name == "_xsrf" and path.startswith(c.path.rstrip("/"))]
+    return max(cookies, key=lambda c: len(c.path)).value
 
-    Returns the kernel's stdout; raises AssertionError with the traceback on error.
-    """
-    import uuid
 
-    import websocket
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
-    base = f"{hub_url}/user/{username}"
-    xsrf = next(c.value for c in session.cookies if c.name == "_xsrf" and c.path.startswith(f"/user/{username}"))
-    headers = {"X-XSRFToken": xsrf}
-    kernel = session.post(f"{base}/api/kernels", json={"name": "python3"}, headers=headers, timeout=60)
-    assert kernel.status_code == 201, kernel.text
-    kernel_id = kernel.json()["id"]
-    cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
-    ws = websocket.create_connection(
-        base.replace("http://", "ws://") + f"/api/kernels/{kernel_id}/channels",
-        header=[f"Cookie: {cookie}"], origin=hub_url, timeout=timeout)
-    try:
+
+class RemoteKernel:
+    """A new kernel of a user's (named) server, driven over its REST API and the same
+    websocket JupyterLab uses: code runs with what the spawner gave that server."""
+
+    def __init__(self, session, hub_url, username, server="", path="", timeout=300):
+        import uuid
+
+        import websocket
+
+        self.session, self.timeout = session, timeout
+        self.base = f"{hub_url}/user/{username}" + (f"/{server}" if server else "")
+        prefix = self.base[len(hub_url):]
+        self.headers = {"X-XSRFToken": xsrf_of(session, f"{prefix}/api")}
+        r = session.post(f"{self.base}/api/kernels", json={"name": "python3", "path": path},
+                         headers=self.headers, timeout=60)
+        assert r.status_code == 201, r.text
+        self.id = r.json()["id"]
+        cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+        self.ws = websocket.create_connection(
+            self.base.replace("http://", "ws://") + f"/api/kernels/{self.id}/channels",
+            header=[f"Cookie: {cookie}"], origin=hub_url, timeout=timeout)
+        self.session_id = uuid.uuid4().hex
+
+    def execute(self, code):
+        """(stdout text, error traceback or None) of one cell."""
+        import uuid
+
         msg_id = uuid.uuid4().hex
-        ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "username": username, "session": uuid.uuid4().hex,
+        self.ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "username": "test", "session": self.session_id,
                        "msg_type": "execute_request", "version": "5.3"},
             "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": False,
-                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-        }))
+            "content": {"code": code, "silent": False, "store_history": True,
+                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}}))
         out, error = [], None
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
-            msg = json.loads(ws.recv())
+            msg = json.loads(self.ws.recv())
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind = msg["header"]["msg_type"]
             if kind == "stream":
                 out.append(msg["content"]["text"])
             elif kind == "error":
-                error = "\n".join(msg["content"]["traceback"])
+                error = ANSI.sub("", "\n".join(msg["content"]["traceback"]))
             elif kind == "status" and msg["content"]["execution_state"] == "idle":
-                break
-        if error:
-            raise AssertionError(f"kernel error:\n{error}")
-        return "".join(out)
+                return "".join(out), error
+        raise AssertionError(f"cell not done in {self.timeout} s:\n{code}")
+
+    def close(self):
+        self.ws.close()
+        self.session.delete(f"{self.base}/api/kernels/{self.id}", headers=self.headers, timeout=30)
+
+
+def run_in_kernel(session, hub_url, username, code, timeout=120):
+    """Run ``code`` in a new kernel of the user's server, over the real websocket.
+
+    Returns the kernel's stdout; raises AssertionError with the traceback on error.
+    """
+    kernel = RemoteKernel(session, hub_url, username, timeout=timeout)
+    try:
+        out, error = kernel.execute(code)
     finally:
-        ws.close()
-        session.delete(f"{base}/api/kernels/{kernel_id}", headers=headers, timeout=30)
+        kernel.close()
+    if error:
+        raise AssertionError(f"kernel error:\n{error}")
+    return out

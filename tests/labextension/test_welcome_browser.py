@@ -12,7 +12,7 @@ import time
 
 from jupyterhub_datalab.catalog import DatalabCatalog
 
-from ..browser import screenshot, sign_in
+from ..browser import open_lab, screenshot, sign_in
 
 
 def lab_api(page, url, method="GET", raw=None):
@@ -80,11 +80,7 @@ def test_first_login_shows_the_welcome_page_then_a_training_opens(stack, chromiu
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = context.new_page()
     try:
-        sign_in(page, stack, USER)
-        page.wait_for_url(lambda url: "/hub/spawn" in url or f"/user/{USER}/lab" in url, timeout=60_000)
-        if "/hub/spawn" in page.url:
-            page.locator("#spawn_form [type=submit]").click()
-        page.wait_for_url(f"{stack.hub_url}/user/{USER}/lab**", timeout=120_000)
+        open_lab(page, stack, USER)
 
         # first login: the page opens by itself, in English here
         welcome = page.locator("#datalab-welcome .jp-Datalab-welcome")

@@ -9,23 +9,18 @@ websocket JupyterLab uses), from the notebook's folder: a failing cell fails the
 with its source and traceback.
 """
 
-import json
-import re
 import time
-import uuid
 from pathlib import Path
 
 import nbformat
 import pytest
-import websocket
 
 from jupyterhub_datalab.catalog import DatalabCatalog
 
-from ..stackctl import oidc_login, start_server
+from ..stackctl import RemoteKernel, oidc_login, start_server, xsrf_of
 
 TRAININGS = ["first-steps", "parquet-duckdb", "mlflow-tracking"]
 ACCEPT = {"en": "en-GB,en;q=0.9", "fr": "fr-FR,fr;q=0.9,en;q=0.5"}
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 USER = "alice"
 
 
@@ -34,61 +29,10 @@ def session(stack):
     return oidc_login(stack.hub_url, USER, stack.password(USER))
 
 
-def _xsrf(session, path):
-    cookies = [c for c in session.cookies if c.name == "_xsrf" and path.startswith(c.path.rstrip("/"))]
-    return max(cookies, key=lambda c: len(c.path)).value
-
-
-class RemoteKernel:
-    """One kernel of a user's (named) server, driven over the server's REST API and websocket."""
-
-    def __init__(self, session, hub_url, user, server, path, timeout=300):
-        self.session, self.timeout = session, timeout
-        self.base = f"{hub_url}/user/{user}/{server}"
-        self.headers = {"X-XSRFToken": _xsrf(session, f"/user/{user}/{server}/api")}
-        r = session.post(f"{self.base}/api/kernels", json={"name": "python3", "path": path},
-                         headers=self.headers, timeout=60)
-        assert r.status_code == 201, r.text
-        self.id = r.json()["id"]
-        cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
-        self.ws = websocket.create_connection(
-            self.base.replace("http://", "ws://") + f"/api/kernels/{self.id}/channels",
-            header=[f"Cookie: {cookie}"], origin=hub_url, timeout=timeout)
-        self.session_id = uuid.uuid4().hex
-
-    def execute(self, code):
-        """(stdout text, error traceback or None) of one cell."""
-        msg_id = uuid.uuid4().hex
-        self.ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "username": "test", "session": self.session_id,
-                       "msg_type": "execute_request", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": True,
-                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}}))
-        out, error = [], None
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
-            msg = json.loads(self.ws.recv())
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind = msg["header"]["msg_type"]
-            if kind == "stream":
-                out.append(msg["content"]["text"])
-            elif kind == "error":
-                error = ANSI.sub("", "\n".join(msg["content"]["traceback"]))
-            elif kind == "status" and msg["content"]["execution_state"] == "idle":
-                return "".join(out), error
-        raise AssertionError(f"cell not done in {self.timeout} s:\n{code}")
-
-    def close(self):
-        self.ws.close()
-        self.session.delete(f"{self.base}/api/kernels/{self.id}", headers=self.headers, timeout=30)
-
-
 def run_notebook(session, hub_url, server, folder, name):
     """Execute every code cell of the workspace's notebook in order; return seconds per cell."""
     r = session.get(f"{hub_url}/user/{USER}/{server}/api/contents/{folder}/{name}",
-                    headers={"X-XSRFToken": _xsrf(session, f"/user/{USER}/{server}/api")}, timeout=60)
+                    headers={"X-XSRFToken": xsrf_of(session, f"/user/{USER}/{server}/api")}, timeout=60)
     assert r.status_code == 200, r.text
     nb = nbformat.from_dict(r.json()["content"])
     kernel = RemoteKernel(session, hub_url, USER, server, folder)
@@ -110,13 +54,13 @@ def run_notebook(session, hub_url, server, folder, name):
 def delete_companions(session, hub_url, server, names):
     """Leave no companion behind when a notebook stopped before its last cell."""
     base = f"{hub_url}/user/{USER}/{server}/datalab/api/services"
-    headers = {"X-XSRFToken": _xsrf(session, f"/user/{USER}/{server}/datalab")}
+    headers = {"X-XSRFToken": xsrf_of(session, f"/user/{USER}/{server}/datalab")}
     for name in names:
         session.delete(f"{base}/services/{USER}/{name}", headers=headers, timeout=120)
 
 
 def stop_server(session, hub_url, server):
-    headers = {"X-XSRFToken": _xsrf(session, "/hub/api")}
+    headers = {"X-XSRFToken": xsrf_of(session, "/hub/api")}
     r = session.delete(f"{hub_url}/hub/api/users/{USER}/servers/{server}", json={"remove": True},
                        headers=headers, timeout=60)
     assert r.status_code in (202, 204), (r.status_code, r.text)
