@@ -18,15 +18,20 @@ from pathlib import Path
 import psutil
 import requests
 
-from jupyterhub_datalab.devstack.ports import OFFSETS, port_is_free
+from jupyterhub_datalab.devstack.ports import MAX_OFFSET, OFFSETS, port_is_free
 
 DATALAB = [sys.executable, "-m", "jupyterhub_datalab.cli"]
 
 
 def free_base_port():
-    """A base port whose every port of the stack is free."""
+    """A base port whose every port of the stack is free.
+
+    Below Linux's ephemeral range (32768 and up): there, any outgoing connection, or a
+    single-user server's random port, could take a port of the stack between this check
+    and the component binding it (seen: the datalab service, bound after the hub, found
+    its port in use)."""
     for _ in range(200):
-        base = random.randrange(20000, 45000)
+        base = random.randrange(20000, 32768 - MAX_OFFSET - 1)
         if all(port_is_free(base + offset) for offset, _ in OFFSETS.values()):
             return base
     raise RuntimeError("no free port range found on 127.0.0.1")
