@@ -50,6 +50,11 @@ HOME_VOLUME = "datalab-home"
 TRAINING_VOLUME = "datalab-training"
 
 
+def _literal(text):
+    """``text`` with its braces doubled, so KubeSpawner's template filling leaves it as is."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def _contains(existing, desired):
     """Whether ``existing`` already says everything ``desired`` says (the server adds fields)."""
     if isinstance(desired, dict):
@@ -267,8 +272,11 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
         work = (launch.entry.kubernetes.get("working_dir") or "/home/jovyan").rstrip("/")
         dest = f"{work}/{folder}"
         container = trainings.init_container(launch.entry, launch.image, dest, uid=self.uid, gid=self.gid)
-        for var in container["env"]:  # KubeSpawner fills {...} templates: keep values as they are
-            var["value"] = var["value"].replace("{", "{{").replace("}", "}}")
+        # KubeSpawner fills {...} templates in the pod spec's strings: the script and the
+        # material's variables must reach the pod as they are
+        container["command"] = [_literal(part) for part in container["command"]]
+        for var in container["env"]:
+            var["value"] = _literal(var["value"])
         if self.storage_pvc_ensure:
             container["volumeMounts"] = [{"name": HOME_VOLUME, "mountPath": work}]
         else:

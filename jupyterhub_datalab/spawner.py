@@ -162,23 +162,22 @@ class CatalogMixin(HasTraits):
                               f"{launch.entry.text('name', 'fr')} {launch.version} : options vérifiées")
         await self.apply_launch(launch)
         if launch.entry.training:
-            await self.prepare_training(launch, user_options)
+            await self.prepare_training(launch, self.user_language(user_options, claims))
 
     async def apply_launch(self, launch):
         """Turn a checked Launch into this spawner's settings. Each backend implements it."""
         raise NotImplementedError
 
-    async def user_language(self, user_options=None):
+    def user_language(self, user_options, claims):
         """``en`` or ``fr``: the request's ``lang``, else the browser's (Accept-Language of
         the spawn request), else the login's ``locale`` claim, else English."""
         handler = getattr(self, "handler", None)
         header = handler.request.headers.get("Accept-Language", "") if handler is not None else ""
-        _, claims = await self._user_context()
-        return trainings.pick_language((user_options or {}).get("lang"), header, claims.get("locale"))
+        return trainings.pick_language(user_options.get("lang"), header, claims.get("locale"))
 
-    async def prepare_training(self, launch, user_options=None):
-        """A training: its material into the workspace, and its first notebook as the default URL."""
-        lang = await self.user_language(user_options)
+    async def prepare_training(self, launch, lang):
+        """A training: its material into the workspace, and its first notebook (in ``lang``)
+        as the default URL."""
         folder = trainings.folder(launch.entry, self.training_folder)
         self.default_url = trainings.default_url(launch.entry, lang, self.training_folder)
         self.progress_message(8, "Copying the training material", "Copie du support de formation")

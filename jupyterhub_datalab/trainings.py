@@ -171,7 +171,6 @@ def tarball(entry):
 
 
 # copy only what is missing: the user's edited copy on their disk is kept (cp -n)
-# (no braces: KubeSpawner fills ``{...}`` templates in the pod spec's strings)
 INIT_SCRIPT = """set -e
 dest="$DATALAB_TRAINING_DEST"
 tmp="$(mktemp -d)"

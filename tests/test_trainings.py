@@ -294,7 +294,9 @@ async def test_a_material_failure_stops_the_start_with_a_message(tmp_path, monke
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("disk", [0, 10])
-async def test_the_kubernetes_pod_gets_the_material_from_an_init_container(disk):
+async def test_the_kubernetes_pod_gets_the_material_from_an_init_container(disk, monkeypatch):
+    # braces in the script reach the pod as written (KubeSpawner fills {...} templates)
+    monkeypatch.setattr(trainings, "INIT_SCRIPT", trainings.INIT_SCRIPT + 'echo "${dest}" {user}\n')
     spawner = make_spawner(server="first-steps")
     await spawner._check_user_options(spawner, {"entry": "first-steps", "lang": "fr",
                                                 "options": {"disk": disk}})

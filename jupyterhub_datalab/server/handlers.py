@@ -8,7 +8,7 @@ import asyncio
 import json
 import mimetypes
 import os
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import tornado.web
 from botocore.exceptions import BotoCoreError, ClientError
@@ -16,6 +16,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .._version import __version__
+from ..launchlinks import link
 from .errors import ServiceError
 from .secrets import Secrets
 from .storage import Storage, StorageError, check_key, explain
@@ -445,8 +446,6 @@ class CatalogHandler(DatalabHandler):
 
     @tornado.web.authenticated
     async def get(self):
-        from urllib.parse import urlencode
-
         query = {"kind": "environment"}
         category = self.get_argument("category", None)
         if category:
@@ -461,13 +460,10 @@ class CatalogHandler(DatalabHandler):
                                         "The catalog could not be read. / Le catalogue n'a pas pu être lu.")
         prefix = hub_prefix()
         for entry in data["entries"]:
-            # launchlinks.link(id, server=id), without importing the hub here
-            entry["launch"] = f"{prefix}datalab/launch/{quote(entry['id'], safe='')}?" + urlencode(
-                {"server": entry["id"]})
+            entry["launch"] = link(entry["id"], server=entry["id"], hub_prefix=prefix)
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps({"entries": data["entries"],
-                                "docs_url": os.environ.get("DATALAB_DOCS_URL", ""),
-                                "hub_prefix": prefix}))
+                                "docs_url": os.environ.get("DATALAB_DOCS_URL", "")}))
 
 
 def setup_handlers(web_app):
