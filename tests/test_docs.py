@@ -62,7 +62,7 @@ def test_links_to_repository_files_lead_to_their_pages(site):
     assert 'href="contributors/catalog-format.html"' in (out / "profiles.html").read_text()
     catalog_page = (out / "contributors/catalog-format.html").read_text()
     assert "Shipped entries" in catalog_page and "x-datalab" in catalog_page
-    assert "configurable-http-proxy" in (out / "admins/embedded.html").read_text()  # README's part
+    assert "jupyterhub-traefik-proxy" in (out / "admins/embedded.html").read_text()  # README's part
 
 
 # -- the configuration reference ---------------------------------------------------

@@ -1,7 +1,8 @@
 """The Node.js parts of the stack: bundles built at install time, run with plain ``node``.
 
 ``node/`` holds their sources (the demo OIDC provider, and npm's
-configurable-http-proxy, which streams request and response bodies);
+configurable-http-proxy: the proxy of Kubernetes deployments, run by the KubeSpawner
+test's hub; ``datalab up`` uses traefik);
 ``pip install`` bundles each into one file of ``node/dist/``.
 """
 
