@@ -42,6 +42,8 @@ class DatalabService(Application):
     aliases: typing.ClassVar[dict] = {"config": "DatalabService.config_file", "state-dir": "DatalabService.state_dir",
                "log-level": "Application.log_level"}
     classes: typing.ClassVar[list] = [DatalabCatalog]
+    # a config file that fails to load must stop the service, not leave it half-configured
+    raise_config_file_errors = True
 
     @default("log_level")
     def _default_log_level(self):
