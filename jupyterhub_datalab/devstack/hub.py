@@ -37,6 +37,15 @@ def proxy_component(state, ports):
         f"--entryPoints.auth_api.address=127.0.0.1:{ports['proxy_api']}",
         # no limit on how long a request body may take: multi-GB uploads
         "--entryPoints.http.transport.respondingTimeouts.readTimeout=0s",
+        # file names may hold '#', '%', '?' and ';' (JupyterLab encodes them in paths);
+        # an encoded '/', '\\' or NUL has no use and could make traefik and a server
+        # read one path two ways
+        *(f"--entryPoints.http.http.encodedCharacters.allowEncoded{name}={allowed}" for name, allowed in (
+            ("Hash", "true"), ("Percent", "true"), ("QuestionMark", "true"), ("Semicolon", "true"),
+            ("Slash", "false"), ("BackSlash", "false"), ("NullCharacter", "false"))),
+        # X_Forwarded_For must not pass for X-Forwarded-For
+        "--entryPoints.http.http.aliasHeadersStrategy=delete",
+        "--entryPoints.auth_api.http.aliasHeadersStrategy=delete",
         "--api=true",
         "--ping=true", "--ping.entryPoint=auth_api",  # readiness, before the hub adds routes
         f"--providers.file.directory={rules}", "--providers.file.watch=true",
