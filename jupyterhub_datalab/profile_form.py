@@ -115,7 +115,7 @@ SCRIPT = f"""<script>
       if (!chosen) return;
       var form = document.getElementById("spawn_form");
       var action = new URL(form ? form.getAttribute("action") : location.href, location.href);
-      var m = action.pathname.match(/^(.*\/)spawn\/[^\/]+(?:\/([^\/]+))?\/?$/);
+      var m = action.pathname.match(/^(.*\\/)spawn\\/[^\\/]+(?:\\/([^\\/]+))?\\/?$/);
       var params = new URLSearchParams();
       if (m && m[2]) params.set("server", decodeURIComponent(m[2]));
       var prefix = chosen.value + "/";
