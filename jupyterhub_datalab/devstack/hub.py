@@ -24,13 +24,14 @@ def identity_issuer(ports):
 
 PROXY_API_USER = "jupyterhub"
 PROXY_RULES = "proxy/rules"  # a directory: traefik watches it, the hub writes rules.toml
+PROXY_RULES_FILE = PROXY_RULES + "/rules.toml"
 
 
 def proxy_component(state, ports):
     """traefik: the public entry point, and its API (for the hub) on a separate port."""
     rules = state / PROXY_RULES
     rules.mkdir(parents=True, exist_ok=True)
-    (rules / "rules.toml").unlink(missing_ok=True)  # routes of a previous run; the hub adds its own
+    (state / PROXY_RULES_FILE).unlink(missing_ok=True)  # routes of a previous run; the hub adds its own
     argv = [
         installed_command("traefik", "pip install 'jupyterhub-datalab[embedded]'"),
         f"--entryPoints.http.address=127.0.0.1:{ports['proxy']}",
@@ -87,7 +88,7 @@ def write_config(state, ports):
         f"c.TraefikFileProviderProxy.traefik_api_username = {PROXY_API_USER!r}",
         "# in the hub's environment only (the datalab service reads this file too)",
         "c.TraefikFileProviderProxy.traefik_api_password = os.environ.get('DATALAB_PROXY_API_PASSWORD', '')",
-        f"c.TraefikFileProviderProxy.dynamic_config_file = {str(state / PROXY_RULES / 'rules.toml')!r}",
+        f"c.TraefikFileProviderProxy.dynamic_config_file = {str(state / PROXY_RULES_FILE)!r}",
         f"c.JupyterHub.db_url = {'sqlite:///' + str(state / 'hub/jupyterhub.sqlite')!r}",
         f"c.JupyterHub.cookie_secret_file = {str(state / 'hub/cookie-secret')!r}",
         f"c.JupyterHub.pid_file = {str(state / 'hub/jupyterhub.pid')!r}",

@@ -10,18 +10,18 @@ from urllib.parse import quote
 
 import requests
 
+from jupyterhub_datalab.devstack.hub import PROXY_API_USER
 from jupyterhub_datalab.devstack.ports import OFFSETS
 
 from ..server.test_storage_api import Client
+from ..stackctl import xsrf_of
 
 NAMES = ["notes #1.txt", "100% done.txt", "why?.txt", "a;b.txt", "été ∑.txt"]
 
 
 def contents(stack, user="alice"):
-    client = Client(stack, user)
-    session = client.session
-    xsrf = next(c.value for c in session.cookies if c.name == "_xsrf" and c.path.startswith(f"/user/{user}"))
-    session.headers["X-XSRFToken"] = xsrf
+    session = Client(stack, user).session
+    session.headers["X-XSRFToken"] = xsrf_of(session, f"/user/{user}/")
     return session, f"{stack.hub_url}/user/{user}/api/contents/"
 
 
@@ -48,12 +48,12 @@ def test_encoded_slash_backslash_and_nul_are_refused_by_the_proxy(stack):
 def test_the_proxy_api_wants_the_hubs_password_and_is_not_public(stack):
     api = f"http://127.0.0.1:{stack.port + OFFSETS['proxy_api'][0]}/api/http/routers"
     assert requests.get(api, timeout=10).status_code == 401
-    assert requests.get(api, auth=("jupyterhub", "wrong"), timeout=10).status_code == 401
+    assert requests.get(api, auth=(PROXY_API_USER, "wrong"), timeout=10).status_code == 401
     password = (stack.state_dir / "hub/proxy-api-password").read_text().strip()
-    routers = requests.get(api, auth=("jupyterhub", password), timeout=10)
+    routers = requests.get(api, auth=(PROXY_API_USER, password), timeout=10)
     assert routers.status_code == 200
     rules = " ".join(r["rule"] for r in routers.json())
     assert "/user/alice/" in rules or "/hub/" in rules
     # the public port routes /api/... to the hub, not to traefik's API
-    public = requests.get(f"{stack.hub_url}/api/http/routers", auth=("jupyterhub", password), timeout=10)
+    public = requests.get(f"{stack.hub_url}/api/http/routers", auth=(PROXY_API_USER, password), timeout=10)
     assert public.status_code == 404 and "loadBalancer" not in public.text
