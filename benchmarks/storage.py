@@ -25,7 +25,7 @@ from boto3.s3.transfer import TransferConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.stackctl import (  # noqa: E402
-    RunningStack, free_base_port, oidc_login, server_env, server_process, start_server)
+    RunningStack, free_base_port, oidc_login, start_server)
 
 CHUNK = 8 * 1024 * 1024
 
@@ -68,7 +68,7 @@ def run(stack, args):
     xsrf = next(c.value for c in session.cookies if c.name == "_xsrf" and c.path.startswith("/user/alice"))
     session.headers["X-XSRFToken"] = xsrf
     api = f"{stack.hub_url}/user/alice/datalab/api/storage/personal"
-    env = server_env("alice")
+    env = stack.server_env("alice")
     s3 = boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
                       aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
                       aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
@@ -104,7 +104,7 @@ def run(stack, args):
                       Config=TransferConfig(multipart_chunksize=CHUNK, max_concurrency=1))
     raw_up = time.monotonic() - t0
 
-    watcher = PeakRSS(server_process("alice"))
+    watcher = PeakRSS(stack.server_process("alice"))
     watcher.start()
     t0 = time.monotonic()
     r = session.put(f"{api}/upload", params={"key": "bench/api.bin"}, data=Stream(), timeout=3600)

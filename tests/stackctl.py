@@ -79,6 +79,37 @@ class RunningStack:
         except psutil.NoSuchProcess:
             return []
 
+    def server_envs(self, username):
+        """The environment of each of the user's running servers in this stack, by server name.
+
+        Read from /proc: the tests run as the same OS user as the embedded stack, so they
+        see what the spawner really gave each server, tokens and credentials included.
+        Only this stack's processes are looked at (descendants of its supervisor): another
+        `datalab up` on the machine has its own alice (seen: a demo beside the tests gave
+        them its alice's environment, without the secret the test had injected)."""
+        return {env.get("JUPYTERHUB_SERVER_NAME", ""): env for _, env in self._servers(username)}
+
+    def server_env(self, username, server=""):
+        """The environment of one of the user's running servers (the default one unless named)."""
+        return self.server_process(username, server).environ()
+
+    def server_process(self, username, server=""):
+        """The psutil process of one of the user's running servers in this stack."""
+        for proc, env in self._servers(username):
+            if env.get("JUPYTERHUB_SERVER_NAME", "") == server:
+                return proc
+        raise AssertionError(f"no running server {server!r} for {username} in the stack on port {self.port}")
+
+    def _servers(self, username):
+        for proc in self.process_tree():
+            try:
+                if any("jupyterhub-singleuser" in a for a in proc.cmdline()):
+                    env = proc.environ()
+                    if env.get("JUPYTERHUB_USER") == username:
+                        yield proc, env
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+
     def stop(self, timeout=90):
         """SIGTERM the supervisor as Ctrl-C would; return the PIDs it had."""
         pids = {p.pid for p in self.process_tree()}
@@ -196,27 +227,6 @@ def page_config(lab_page):
     start = lab_page.index(">", start) + 1
     end = lab_page.index("</script>", start)
     return json.loads(lab_page[start:end])
-
-
-def server_process(username):
-    """The psutil process of the user's running single-user server."""
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            if any("jupyterhub-singleuser" in a for a in proc.info["cmdline"] or []):
-                if proc.environ().get("JUPYTERHUB_USER") == username:
-                    return proc
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    raise AssertionError(f"no running server for {username}")
-
-
-def server_env(username):
-    """The environment of the user's running single-user server (read from /proc).
-
-    The tests run as the same OS user as the embedded stack, so they can look at
-    what the spawner really gave the server: tokens and credentials included.
-    """
-    return server_process(username).environ()
 
 
 def xsrf_of(session, path):

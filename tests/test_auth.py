@@ -17,7 +17,7 @@ import requests
 from jupyterhub_datalab.names import normalize_name
 from jupyterhub_datalab.tokens import TokensUnavailable, user_tokens
 
-from .stackctl import RunningStack, free_base_port, oidc_login, parse_forms, server_env, start_server
+from .stackctl import RunningStack, free_base_port, oidc_login, parse_forms, start_server
 
 ADMIN_TOKEN = secrets.token_hex(16)
 
@@ -194,7 +194,7 @@ def test_tokens_are_refreshed_before_spawn_and_servers_read_only_their_own(auth_
     after = user_model(auth_stack, name)["auth_state"]["access_token"]
     assert after != before, "the access token near expiry was not refreshed before the spawn"
 
-    env = server_env(name)
+    env = auth_stack.server_env(name)
     tokens = user_tokens(env["JUPYTERHUB_API_URL"], env["JUPYTERHUB_API_TOKEN"])
     assert tokens["username"] == name and tokens["access_token"]
     assert jwt.decode(tokens["id_token"], options={"verify_signature": False})["preferred_username"] == "ALICE"

@@ -13,6 +13,8 @@ from jupyterhub_datalab.catalog import (
     shipped_catalog,
 )
 
+pytestmark = pytest.mark.unit
+
 SERVICE = {
     "id": "kv",
     "kind": "service",

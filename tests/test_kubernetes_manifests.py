@@ -17,6 +17,8 @@ import pytest
 from jupyterhub_datalab import kubernetes as k8s
 from jupyterhub_datalab.catalog import DatalabCatalog
 
+pytestmark = pytest.mark.unit
+
 VERSION = "1.33"
 SECRETS = {"AWS_ACCESS_KEY_ID": "AKIA-test-access-key", "AWS_SECRET_ACCESS_KEY": "s3-secret-value-42",
            "AWS_SESSION_TOKEN": "sts-session-token-value", "VAULT_TOKEN": "hvs.vault-token-value",

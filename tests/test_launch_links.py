@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from .stackctl import oidc_login
-from .test_spawn_profiles import hub_api, server_envs
+from .test_spawn_profiles import hub_api
 
 USER = "bob"  # no other module of this file's tests starts bob's "linked" servers
 
@@ -62,7 +62,7 @@ def bob(stack):
 def nothing_started(stack, session, server):
     servers = hub_api(session, stack.hub_url, "GET", f"users/{USER}").json()["servers"]
     assert server not in servers, servers
-    assert server not in server_envs(USER)
+    assert server not in stack.server_envs(USER)
 
 
 def test_a_valid_link_prefills_the_form_and_starts_nothing(stack, bob):
@@ -103,7 +103,7 @@ def test_the_prefilled_form_starts_what_the_link_said_when_posted(stack, bob):
     try:
         env, deadline = None, time.monotonic() + 120
         while not env and time.monotonic() < deadline:
-            env = server_envs(USER).get("linked2")
+            env = stack.server_envs(USER).get("linked2")
             time.sleep(0.5)
         assert env, "the posted form did not start the server"
         assert env["DATALAB_ENTRY_VERSION"] == "py3.12.9" and float(env["CPU_LIMIT"]) == 2

@@ -10,6 +10,8 @@ from jupyterhub_datalab.names import MAX_LENGTH, normalize_name
 RFC1123 = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 
+pytestmark = pytest.mark.unit
+
 @pytest.mark.parametrize("raw, expected", [
     ("alice", "alice"),
     ("jean-dupont", "jean-dupont"),

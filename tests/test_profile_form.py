@@ -10,6 +10,8 @@ import pytest
 from jupyterhub_datalab import catalog
 from jupyterhub_datalab.profile_form import parse_form, render_form
 
+pytestmark = pytest.mark.unit
+
 REGION = {"cpu": 2, "memory": 8, "disk": 20}
 CONTEXT = {"user": {"name": "alice", "email": "alice@example.fr", "projects": ["stats"],
                     "project": "stats"}, "region": REGION}

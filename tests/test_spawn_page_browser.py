@@ -1,7 +1,6 @@
 """Choosing a profile in a real browser: cards, a form from the entry's schema, fr/en, dark mode."""
 
 from .browser import screenshot, sign_in
-from .test_spawn_profiles import server_envs
 
 
 def test_alice_picks_non_default_options_and_her_server_runs_with_them(stack, chromium):
@@ -30,7 +29,7 @@ def test_alice_picks_non_default_options_and_her_server_runs_with_them(stack, ch
         screenshot(page, "spawn-page-en-light")
         page.locator("#spawn_form [type=submit]").click()
         page.wait_for_url(f"{stack.hub_url}/user/alice/picked/lab**", timeout=120_000)
-        env = server_envs("alice")["picked"]
+        env = stack.server_envs("alice")["picked"]
         assert env["DATALAB_ENTRY_VERSION"] == "py3.12.9" and float(env["CPU_LIMIT"]) == 2
         assert "VAULT_TOKEN" not in env and env["AWS_SESSION_TOKEN"]
     finally:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from .stackctl import oidc_login, server_env, spawn_form_post, start_server
+from .stackctl import oidc_login, spawn_form_post, start_server
 
 
 def hub_api(session, hub_url, method, path, body=None):
@@ -28,22 +28,6 @@ def wait_stopped(session, hub_url, user, server=""):
     raise AssertionError(f"{user}/{server} did not stop")
 
 
-def server_envs(user):
-    """Environment of each of the user's running servers, by server name."""
-    import psutil
-
-    found = {}
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            if any("jupyterhub-singleuser" in a for a in proc.info["cmdline"] or []):
-                env = proc.environ()
-                if env.get("JUPYTERHUB_USER") == user:
-                    found[env.get("JUPYTERHUB_SERVER_NAME", "")] = env
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return found
-
-
 @pytest.fixture(scope="module")
 def alice(stack):
     return oidc_login(stack.hub_url, "alice", stack.password("alice"))
@@ -61,7 +45,7 @@ def test_alice_starts_a_named_server_with_non_default_options_from_the_form(stac
     options = {"version": "py3.12.9", "resources.cpu": "1.5", "resources.memory": "6",
                "git.name": "Alice M.", "connections.vault": "false"}
     start_server(alice, stack.hub_url, "alice", entry="jupyter-python", options=options, server="analysis")
-    env = server_envs("alice")["analysis"]
+    env = stack.server_envs("alice")["analysis"]
     assert env["DATALAB_ENTRY"] == "jupyter-python" and env["DATALAB_ENTRY_VERSION"] == "py3.12.9"
     assert env["DATALAB_IMAGE"] == "inseefrlab/onyxia-jupyter-python:py3.12.9"
     assert float(env["CPU_LIMIT"]) == 1.5 and int(env["MEM_LIMIT"]) == 6 * 1024**3
@@ -77,7 +61,7 @@ def test_alice_starts_a_named_server_with_non_default_options_from_the_form(stac
 def test_several_environments_run_at_once(stack, alice):
     start_server(alice, stack.hub_url, "alice")
     start_server(alice, stack.hub_url, "alice", server="second")
-    running = server_envs("alice")
+    running = stack.server_envs("alice")
     assert {"", "second"} <= set(running)
     assert running["second"]["DATALAB_ENTRY"] == "jupyter-python"
     assert hub_api(alice, stack.hub_url, "DELETE", "users/alice/servers/second").status_code in (202, 204)
@@ -90,7 +74,7 @@ def test_an_out_of_bounds_form_post_shows_the_reason_on_the_spawn_page(stack, al
     assert "Option resources.cpu: 64.0 is above the maximum 2" in r.text or \
         "Option resources.cpu: 64 is above the maximum 2" in r.text, r.text[-3000:]
     assert 'value="jupyter-python"' in r.text, "the form is shown again"
-    assert "crafted" not in server_envs("alice")
+    assert "crafted" not in stack.server_envs("alice")
 
 
 @pytest.mark.parametrize("user_options, field, words", [
@@ -142,7 +126,7 @@ def test_a_valid_api_call_starts_the_entry_and_progress_says_what_happens(stack,
     assert "options checked" in messages and "S3 credentials" in messages, messages
     assert "Starting Jupyter Python py3.13.2" in messages and events[-1].get("ready"), messages
     assert "identifiants S3" in messages, "progress speaks French too"
-    assert int(server_envs("alice")["second"]["MEM_LIMIT"]) == 2 * 1024**3
+    assert int(stack.server_envs("alice")["second"]["MEM_LIMIT"]) == 2 * 1024**3
     hub_api(alice, stack.hub_url, "DELETE", "users/alice/servers/second")
     wait_stopped(alice, stack.hub_url, "alice", "second")
 
@@ -154,5 +138,5 @@ def test_bob_cannot_start_or_stop_alices_servers(stack, alice):
                 {"user_options": {"entry": "jupyter-python"}})
     assert r.status_code in (403, 404)
     assert hub_api(bob, stack.hub_url, "DELETE", "users/alice/server").status_code in (403, 404)
-    assert "" in server_envs("alice")
-    assert server_env("alice")["JUPYTERHUB_USER"] == "alice"
+    assert "" in stack.server_envs("alice")
+    assert stack.server_env("alice")["JUPYTERHUB_USER"] == "alice"

@@ -5,7 +5,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from .stackctl import oidc_login, server_env, start_server
+from .stackctl import oidc_login, start_server
 
 
 def assert_refused(*calls):
@@ -29,7 +29,7 @@ def envs(stack):
     for name in ("alice", "bob", "carol"):
         session = oidc_login(stack.hub_url, name, stack.password(name))
         start_server(session, stack.hub_url, name)
-        out[name] = server_env(name)
+        out[name] = stack.server_env(name)
     return out
 
 

@@ -10,9 +10,6 @@ The end-to-end run of every shipped notebook in a user's server is in
 import base64
 import json
 import os
-import shutil
-import subprocess
-import sys
 import types
 from pathlib import Path
 
@@ -23,6 +20,8 @@ from jupyterhub_datalab import trainings
 from jupyterhub_datalab.catalog import DatalabCatalog, load, read_entry
 
 from .test_kubernetes_manifests import kubeconfig, make_spawner, valid  # noqa: F401  (autouse fixture)
+
+pytestmark = pytest.mark.unit
 
 SHIPPED = ["first-steps", "parquet-duckdb", "mlflow-tracking"]
 
@@ -147,13 +146,6 @@ def test_json_files_in_the_material_are_refused(tmp_path):
                for e in errors), errors
 
 
-def test_the_validator_cli_names_file_and_field(tmp_path):
-    path = make_catalog(tmp_path, training_doc(material={"path": "tiny"}, open={"en": "start.en.ipynb"}))
-    r = subprocess.run([sys.executable, "-m", "jupyterhub_datalab.cli", "catalog", "validate", str(path)],
-                       check=False, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 1
-    assert f"{path}: training.open.fr: missing the fr notebook" in r.stdout + r.stderr
-
 
 # -- the shipped trainings ----------------------------------------------------------------
 
@@ -211,32 +203,6 @@ def test_only_missing_files_are_copied(tmp_path):
     (dest / "data" / "b.csv").unlink()
     assert trainings.copy_missing(source, dest) == ["data/b.csv"]
 
-
-def _git_repo(path):
-    path.mkdir()
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@x"}
-    (path / "intro.en.ipynb").write_text("v1")
-    for command in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "v1"],
-                    ["tag", "v1"]):
-        subprocess.run(["git", *command], cwd=path, check=True, env=env)
-    (path / "intro.en.ipynb").write_text("v2")
-    subprocess.run(["git", "commit", "-q", "-am", "v2"], cwd=path, check=True, env=env)
-    return path
-
-
-@pytest.mark.skipif(not shutil.which("git"), reason="git is not installed")
-def test_git_material_is_cloned_at_its_ref(tmp_path):
-    repo = _git_repo(tmp_path / "repo")
-    entry = types.SimpleNamespace(training={"material": {"git": repo.as_uri(), "ref": "v1"}})
-    dest = tmp_path / "home/trainings/course"
-    assert trainings.put_material(entry, dest) == ["intro.en.ipynb"]
-    assert (dest / "intro.en.ipynb").read_text() == "v1" and not (dest / ".git").exists()
-    entry.training["material"]["ref"] = "main"
-    assert trainings.put_material(entry, dest) == []  # the user's copy is kept
-    entry.training["material"]["ref"] = "no-such-branch"
-    with pytest.raises(trainings.MaterialError, match="cannot clone"):
-        trainings.put_material(entry, tmp_path / "other")
 
 
 def local_spawner(tmp_path, name="alice"):
@@ -335,21 +301,6 @@ def test_git_material_is_cloned_by_the_init_container():
     assert container["securityContext"] == {"allowPrivilegeEscalation": False, "runAsUser": 1000,
                                             "runAsGroup": 100}
 
-
-@pytest.mark.skipif(not shutil.which("sh") or not shutil.which("base64"), reason="needs sh and base64")
-def test_the_init_script_copies_only_missing_files(tmp_path):
-    """The init container's script, run for real with sh on the shipped material."""
-    entry = DatalabCatalog().get("first-steps")
-    data = trainings.tarball(entry)
-    assert len(data) < trainings.MAX_INLINE_MATERIAL
-    dest = tmp_path / "work/trainings/first-steps"
-    dest.mkdir(parents=True)
-    (dest / "first-steps.en.ipynb").write_text("alice's edits")
-    env = {"PATH": os.environ["PATH"], "DATALAB_TRAINING_DEST": str(dest), "DATALAB_TRAINING_TAR": data}
-    subprocess.run(["sh", "-c", trainings.INIT_SCRIPT], env=env, check=True, timeout=60)
-    assert (dest / "first-steps.en.ipynb").read_text() == "alice's edits"
-    shipped = trainings.material_folder(entry) / "premiers-pas.fr.ipynb"
-    assert (dest / "premiers-pas.fr.ipynb").read_bytes() == shipped.read_bytes()
 
 
 def test_material_too_large_for_a_pod_spec_is_refused(tmp_path):

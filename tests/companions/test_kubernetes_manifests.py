@@ -18,6 +18,8 @@ from jupyterhub_datalab.catalog import check_options, load, shipped_catalog, to_
 from jupyterhub_datalab.companions import Companion
 from jupyterhub_datalab.companions.kubernetes import KubernetesBackend
 
+pytestmark = pytest.mark.unit
+
 VERSION = "1.33"
 CONTEXT = {"user": {"name": "alice", "email": "alice@example.org", "project": "", "projects": []},
            "region": {}}

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ..stackctl import run_in_kernel, server_env, start_server
+from ..stackctl import run_in_kernel, start_server
 from .test_storage_api import Client
 
 VALUES = {name: f"{name}-{secrets.token_hex(12)}" for name in ("pg", "pg2", "api", "team", "big")}
@@ -117,7 +117,7 @@ def test_marked_secrets_reach_new_kernels_and_the_next_server(alice, stack):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            server_env("alice")
+            stack.server_env("alice")
             time.sleep(0.3)
         except AssertionError:
             break
@@ -126,20 +126,20 @@ def test_marked_secrets_reach_new_kernels_and_the_next_server(alice, stack):
     assert "Secrets injected as variables when Vault is on: API_KEY." in form
     assert VALUES["api"] not in form
     start_server(alice.session, hub, "alice")
-    assert server_env("alice")["API_KEY"] == VALUES["api"]
-    assert server_env("alice")["DATALAB_INJECTED_KEYS"] == "API_KEY"
+    assert stack.server_env("alice")["API_KEY"] == VALUES["api"]
+    assert stack.server_env("alice")["DATALAB_INJECTED_KEYS"] == "API_KEY"
     unmark = alice("POST", "personal/inject", json={"path": "api", "injected": False})
     assert unmark.json().get("injected") is False, unmark.text
     out = run_in_kernel(alice.session, stack.hub_url, "alice", "import os; print(os.environ.get('API_KEY'))")
     assert "None" in out
 
 
-def test_the_servers_vault_token_is_renewable_and_errors_are_words(alice):
+def test_the_servers_vault_token_is_renewable_and_errors_are_words(stack, alice):
     import requests
 
     from jupyterhub_datalab.server.secrets import Secrets, SecretsError
 
-    env = server_env("alice")
+    env = stack.server_env("alice")
     secrets_ = Secrets(env)
     before = requests.get(f"{env['VAULT_ADDR']}/v1/auth/token/lookup-self", timeout=10,
                           headers={"X-Vault-Token": env["VAULT_TOKEN"]}).json()["data"]["ttl"]

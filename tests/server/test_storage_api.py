@@ -208,16 +208,14 @@ def test_isolation_matrix_for_list_read_write_delete_share(alice, bob, carol):
     assert alice("GET", "project-stats/object", params={"key": "m/team.txt"}).content == b"team"
 
 
-def test_injected_credentials_cannot_delete_or_share_what_is_not_theirs(alice, bob, carol):
+def test_injected_credentials_cannot_delete_or_share_what_is_not_theirs(stack, alice, bob, carol):
     """Directly with the S3 credentials each server received: delete and pre-signed links."""
     import boto3
     from botocore.config import Config
     from botocore.exceptions import ClientError
 
-    from ..stackctl import server_env
-
     def s3(user):
-        env = server_env(user)
+        env = stack.server_env(user)
         return boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_DEFAULT_REGION"],
                             aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
                             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],

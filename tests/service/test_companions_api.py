@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from ..server.test_storage_api import Client
-from ..stackctl import oidc_login, run_in_kernel, server_env
+from ..stackctl import oidc_login, run_in_kernel
 
 ROW = f"row-{secrets.token_hex(6)}"
 
@@ -140,7 +140,7 @@ print("auc", mlflow.get_run(run.info.run_id).data.metrics["auc"])
     uri = out.split("artifacts ", 1)[1].split()[0]
     assert uri.startswith("s3://user-alice/mlflow/"), uri
     # the artifact is in alice's S3 space, readable with her own credentials
-    server = server_env("alice")
+    server = stack.server_env("alice")
     s3 = boto3.client("s3", endpoint_url=server["AWS_ENDPOINT_URL"], region_name="us-east-1",
                       aws_access_key_id=server["AWS_ACCESS_KEY_ID"],
                       aws_secret_access_key=server["AWS_SECRET_ACCESS_KEY"],
@@ -207,7 +207,7 @@ def test_the_api_wants_a_token_with_the_service_scope(stack, launched):
     r = session.get(api + "services", timeout=30)
     assert r.status_code == 401 and "token" in r.json()["message"]
     # bob's own server token reaches the service as bob, never as alice
-    token = server_env("bob")["JUPYTERHUB_API_TOKEN"]
+    token = stack.server_env("bob")["JUPYTERHUB_API_TOKEN"]
     r = requests.get(api + "services/alice/warehouse", headers={"Authorization": f"token {token}"}, timeout=30)
     assert r.status_code == 404
     r = requests.get(api + "services", headers={"Authorization": "token not-a-token"}, timeout=30)
