@@ -38,9 +38,11 @@ def free_base_port():
 
 
 class RunningStack:
-    def __init__(self, state_dir, port):
+    def __init__(self, state_dir, port, command=DATALAB):
+        """``command`` runs `datalab` (default: this environment's; the wheel test's venv's)."""
         self.state_dir = Path(state_dir)
         self.port = port
+        self.command = list(command)
         self.proc = None
         self.output = self.state_dir.parent / f"datalab-up-{port}.out"
         self.endpoints = None
@@ -49,7 +51,7 @@ class RunningStack:
         self.state_dir.parent.mkdir(parents=True, exist_ok=True)
         out = open(self.output, "wb")
         self.proc = subprocess.Popen(
-            [*DATALAB, "up", "--state-dir", str(self.state_dir), "--port", str(self.port)],
+            [*self.command, "up", "--state-dir", str(self.state_dir), "--port", str(self.port)],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
