@@ -9,14 +9,18 @@ The URL mapping: ``{prefix}open/<owner>/<name>/<rest>`` -> ``backend.ui_target(c
 Backends start UIs under that same path (``companion.endpoint["prefix"]``), so links
 in pages work unchanged.
 
-Hub cookies are never passed on: an app written by someone else must not receive
-the visitor's token. Cross-site requests are refused: a non-GET request must come
+Cookies by allowlist: an app receives only the cookies it set itself. Its Set-Cookie
+headers are stored in the browser under a name of its own (``dlapp.<owner>.<name>.<cookie>``,
+host-only, under its path), and only those go back to it, with their own names. Nothing
+else the browser holds for this host reaches an app written by someone else: not the
+hub's or this service's tokens, and not the identity provider's session (browsers ignore
+ports, so a provider on 127.0.0.1:8003 has its cookies sent here too: a shared app
+recorded them and logged in as its visitor). Cross-site requests are refused: a non-GET request must come
 from this origin (Fetch Metadata or Origin header), since UIs cannot send the hub's
 XSRF token.
 """
 
 import html
-from http.cookies import SimpleCookie
 from urllib.parse import urlparse
 
 from tornado import httputil, web
@@ -31,6 +35,45 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 WS_HEADERS = {"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions",
               "sec-websocket-protocol"}
 MAX_STREAMED = 1024**4  # bodies stream through: memory stays near one chunk
+
+
+def app_cookie_prefix(owner, name):
+    """The prefix under which the browser keeps one app's cookies (owner and name are
+    ``[a-z0-9-]``, so the dots make it unambiguous)."""
+    return f"dlapp.{owner}.{name}."
+
+
+def app_cookies(header, prefix):
+    """The Cookie header an app gets: only its own cookies, under their own names."""
+    keep = []
+    for part in header.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key.startswith(prefix) and len(key) > len(prefix):
+            keep.append(f"{key[len(prefix):]}={value}")
+    return "; ".join(keep)
+
+
+def app_set_cookie(value, prefix, path):
+    """An app's Set-Cookie, renamed under its prefix, host-only and within its path."""
+    first, *attributes = value.split(";")
+    key, sep, rest = first.strip().partition("=")
+    if not sep or not key:
+        return None
+    kept = [f"{prefix}{key}={rest}"]
+    has_path = False
+    for attribute in attributes:
+        name, _, val = attribute.strip().partition("=")
+        low = name.lower()
+        if low == "domain" or not name:
+            continue  # host-only: never shared with other hosts
+        if low == "path":
+            has_path = True
+            if not val.startswith(path):
+                attribute = f"Path={path}"
+        kept.append(attribute.strip())
+    if not has_path:
+        kept.append(f"Path={path}")
+    return "; ".join(kept)
 
 
 def _client():
@@ -88,6 +131,8 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
         query = f"?{self.request.query}" if self.request.query else ""
         self.upstream = target.rstrip("/") + "/" + rest.lstrip("/") + query
         self.upstream_origin = "{0.scheme}://{0.netloc}".format(urlparse(target))
+        self.cookie_prefix = app_cookie_prefix(c.owner, c.name)
+        self.app_path = manager.prefix(c)
 
     def _handle_request_exception(self, e):
         if isinstance(e, ApiError):
@@ -109,7 +154,7 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
             if low in HOP_BY_HOP or low in WS_HEADERS or low == "authorization":
                 continue
             if low == "cookie":
-                value = self._foreign_cookies(value)
+                value = app_cookies(value, self.cookie_prefix)
                 if not value:
                     continue
             if low == "origin":
@@ -120,17 +165,6 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
         headers["X-Forwarded-For"] = self.request.remote_ip
         headers["X-Forwarded-User"] = self.current_user["name"]
         return headers
-
-    def _foreign_cookies(self, header):
-        """The cookies that are not the hub's (its tokens stay with the hub and this service)."""
-        jar = SimpleCookie()
-        try:
-            jar.load(header)
-        except Exception:
-            return ""
-        keep = [f"{k}={m.coded_value}" for k, m in jar.items()
-                if not k.startswith("jupyterhub-") and k not in ("_xsrf", self.hub_auth.cookie_name)]
-        return "; ".join(keep)
 
     # -- HTTP --------------------------------------------------------------------------
 
@@ -171,6 +205,10 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
             value = value.strip()
             if low == "location" and value.startswith(self.upstream_origin):
                 value = value[len(self.upstream_origin):] or "/"
+            if low == "set-cookie":
+                value = app_set_cookie(value, self.cookie_prefix, self.app_path)
+                if value is None:
+                    return
             self.add_header(name.strip(), value)
 
         def on_chunk(chunk):
