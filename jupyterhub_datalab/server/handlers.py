@@ -17,6 +17,7 @@ from jupyter_server.utils import url_path_join
 
 from .._version import __version__
 from ..launchlinks import link
+from ..trainings import pick_language
 from .errors import ServiceError
 from .secrets import Secrets
 from .storage import Storage, StorageError, check_key, explain
@@ -37,8 +38,14 @@ class DatalabHandler(APIHandler):
     def write_error(self, status_code, **kwargs):
         exc = kwargs.get("exc_info", (None, None))[1]
         message = exc.message if isinstance(exc, ServiceError) else self._reason
+        cause = exc if isinstance(exc, ServiceError) else getattr(exc, "__cause__", None)
+        body = {"message": message}
+        if isinstance(cause, ServiceError) and cause.fr:
+            body["fr"] = cause.fr
+            if pick_language(self.request.headers.get("Accept-Language", "")) == "fr":
+                body["message"] = cause.fr  # the browser asks for French
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"message": message}))
+        self.finish(json.dumps(body))
 
     async def run(self, fn, *args):
         """Run a blocking backend call off the event loop; ServiceError -> HTTP error."""
@@ -320,8 +327,7 @@ class SecretActionHandler(DatalabHandler):
         elif action == "restore":
             result = await self.run(secrets.restore, space, body.get("path"), body.get("version"))
         else:  # inject
-            result = await self.run(secrets.set_injected, space, body.get("path"),
-                                    bool(body.get("injected")))
+            result = await self.run(secrets.set_injected, space, body.get("path"), body.get("injected"))
         await refresh_kernel_environment(self)
         self.finish(json.dumps(result))
 

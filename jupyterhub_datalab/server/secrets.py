@@ -6,6 +6,7 @@ module adds which spaces exist, which names are allowed, sizes, and errors in wo
 Values are only returned when asked for one secret, never in listings, never logged.
 """
 
+import json
 import os
 import re
 import time
@@ -13,15 +14,20 @@ import time
 import requests
 
 from ..credentials import CredentialsError, vault_login
-from .errors import ServiceError
+from ..envnames import injectable, refusal
 from ..tokens import TokensUnavailable, user_tokens
+from .errors import ServiceError
 
 SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MAX_VALUE_BYTES = 64 * 1024
 MAX_SECRET_BYTES = 512 * 1024
 INJECT_FLAG = "datalab-inject"
-RESERVED_PREFIXES = ("AWS_", "VAULT_", "JUPYTERHUB_", "DATALAB_", "JPY_")
+# In the personal space, out of reach of the panel's names (segments start with a letter
+# or digit): the project secrets this person chose to inject into their own servers.
+# A project secret's own metadata is writable by every member, so it cannot say whose
+# servers get it (seen: a member marked a secret and it entered everyone's servers).
+OPT_INS = ".datalab/injected-project-secrets"
 
 
 class SecretsError(ServiceError):
@@ -148,18 +154,46 @@ class Secrets:
         base = self._base(space_id)
         folder = check_path(folder, folder=True)
         answer = self._call("LIST", f"{self.mount}/metadata/{base}/{folder}".rstrip("/"))
-        keys = (answer or {}).get("data", {}).get("keys", [])
+        keys = [k for k in (answer or {}).get("data", {}).get("keys", []) if not k.startswith(".")]
         folders = sorted(k for k in keys if k.endswith("/"))
         secrets = sorted(k for k in keys if not k.endswith("/"))
+        opted = self._opt_ins()
         return {"space": space_id, "folder": folder,
                 "folders": [{"path": folder + k, "name": k.rstrip("/")} for k in folders],
                 "secrets": [{"path": folder + k, "name": k,
-                             "injected": self._is_injected(base, folder + k)} for k in secrets]}
+                             "injected": self._is_injected(space_id, base, folder + k, opted)}
+                            for k in secrets]}
 
-    def _is_injected(self, base, path):
+    def _is_injected(self, space_id, base, path, opted=None):
+        """Whether this person injects the secret: the flag of their own personal secret,
+        or their own opt-in for a project secret (never a flag another member set)."""
+        if space_id != "personal":
+            return f"{space_id}/{path}" in (self._opt_ins() if opted is None else opted)
         meta = self._call("GET", f"{self.mount}/metadata/{base}/{path}")
         custom = ((meta or {}).get("data") or {}).get("custom_metadata") or {}
         return custom.get(INJECT_FLAG) == "true"
+
+    def _opt_ins_path(self):
+        personal = next((s["path"] for s in self.spaces() if s["id"] == "personal"), None)
+        return f"{self.mount}/data/{personal}/{OPT_INS}" if personal else None
+
+    def _opt_ins(self):
+        """``{"project-<name>/<path>", ...}``: the project secrets this person injects."""
+        path = self._opt_ins_path()
+        answer = self._call("GET", path) if path else None
+        raw = (((answer or {}).get("data") or {}).get("data") or {}).get("paths", "[]")
+        try:
+            paths = json.loads(raw)
+        except ValueError:
+            return set()
+        return {p for p in paths if isinstance(p, str)} if isinstance(paths, list) else set()
+
+    def _save_opt_ins(self, paths):
+        path = self._opt_ins_path()
+        if path is None:
+            raise SecretsError(403, "Injecting a project secret needs your personal secret space.",
+                               "Injecter un secret de projet demande votre espace de secrets personnel.")
+        self._call("POST", path, {"data": {"paths": json.dumps(sorted(paths))}})
 
     def describe(self, space_id, path):
         """Keys and versions of a secret, values hidden."""
@@ -173,9 +207,8 @@ class Secrets:
         versions = [{"version": int(v), "created_time": info["created_time"],
                      "deleted": bool(info.get("deletion_time")) or info.get("destroyed", False)}
                     for v, info in sorted(meta["versions"].items(), key=lambda kv: -int(kv[0]))]
-        custom = meta.get("custom_metadata") or {}
         return {"path": path, "keys": keys, "version": meta["current_version"],
-                "versions": versions, "injected": custom.get(INJECT_FLAG) == "true"}
+                "versions": versions, "injected": self._is_injected(space_id, base, path)}
 
     def read(self, space_id, path, version=None):
         base, path = self._base(space_id), check_path(path)
@@ -200,7 +233,15 @@ class Secrets:
         if self._call("GET", f"{self.mount}/metadata/{base}/{path}") is None:
             raise SecretsError(404, "This secret does not exist (any more).")
         self._call("DELETE", f"{self.mount}/metadata/{base}/{path}")
+        self._forget_opt_in(space_id, path)
         return {"deleted": path}
+
+    def _forget_opt_in(self, space_id, path):
+        """A project secret deleted (or renamed) by this person leaves no choice behind."""
+        if space_id != "personal":
+            opted = self._opt_ins()
+            if f"{space_id}/{path}" in opted:
+                self._save_opt_ins(opted - {f"{space_id}/{path}"})
 
     def rename(self, space_id, source, target):
         current = self.read(space_id, source)
@@ -221,43 +262,76 @@ class Secrets:
         return self.write(space_id, path, old["data"])
 
     def set_injected(self, space_id, path, injected):
-        """Mark (or unmark) a secret whose keys become environment variables."""
+        """Mark (or unmark) a secret whose keys become variables of this person's servers.
+
+        A personal secret carries the mark itself; for a project secret the choice is kept
+        in the person's own space, so no member decides for another. Keys whose names change
+        how programs run cannot be injected at all (``envnames``): marking says which."""
+        if not isinstance(injected, bool):
+            raise SecretsError(400, "'injected' must be true or false.", "« injected » doit valoir true ou false.")
         base, path = self._base(space_id), check_path(path)
         meta = self._call("GET", f"{self.mount}/metadata/{base}/{path}")
         if meta is None:
             raise SecretsError(404, "This secret does not exist (any more).")
+        if injected:
+            data = self._call("GET", f"{self.mount}/data/{base}/{path}")
+            keys = sorted(((data or {}).get("data") or {}).get("data") or {})
+            refused = [(k, refusal(k)) for k in keys if refusal(k)]
+            if refused:
+                raise SecretsError(
+                    400, "Cannot inject this secret: " + "; ".join(f"{k} {why[0]}" for k, why in refused)
+                    + ". Rename these keys, or read the secret from your code instead.",
+                    "Impossible d'injecter ce secret : " + " ; ".join(f"{k} {why[1]}" for k, why in refused)
+                    + ". Renommez ces clés, ou lisez le secret depuis votre code.")
+        if space_id != "personal":
+            opted = self._opt_ins()
+            key = f"{space_id}/{path}"
+            if (key in opted) != injected:
+                self._save_opt_ins(opted | {key} if injected else opted - {key})
+            return {"path": path, "injected": injected}
         custom = dict(meta["data"].get("custom_metadata") or {})
         if injected:
             custom[INJECT_FLAG] = "true"
         else:
             custom.pop(INJECT_FLAG, None)
         self._call("POST", f"{self.mount}/metadata/{base}/{path}", {"custom_metadata": custom})
-        return {"path": path, "injected": bool(injected)}
+        return {"path": path, "injected": injected}
 
     def injected(self, space_id, folder=""):
-        """Paths of the marked secrets of a space (walks its folders)."""
+        """Paths of the secrets of a space this person injects (walks personal folders)."""
         base = self._base(space_id)
+        if space_id != "personal":
+            prefix = f"{space_id}/"
+            return sorted(p[len(prefix):] for p in self._opt_ins() if p.startswith(prefix))
         found = []
         pending = [folder]
         while pending:
             current = pending.pop()
             answer = self._call("LIST", f"{self.mount}/metadata/{base}/{current}".rstrip("/"))
             for key in (answer or {}).get("data", {}).get("keys", []):
+                if key.startswith("."):
+                    continue  # the datalab's own records
                 if key.endswith("/"):
                     pending.append(current + key)
                     continue
-                if self._is_injected(base, current + key):
+                if self._is_injected(space_id, base, current + key):
                     found.append(current + key)
         return sorted(found)
 
     def injected_environment(self):
-        """The keys and values of every marked secret, projects then personal (which wins).
+        """The keys and values of every secret this person injects, projects then personal
+        (which wins), for the projects they are a member of now.
 
-        Names the platform sets itself (credentials, hub tokens) are never overridden.
+        Names that change how programs run, and those the platform sets itself, are left
+        out whatever the secret holds (``envnames``): a member can still edit a shared
+        secret, but not into a proxy or a loader path.
         """
         env = {}
         for space in reversed(self.spaces()):
             for path in self.injected(space["id"]):
-                env.update(self.read(space["id"], path)["data"])
-        return {k: v for k, v in env.items() if not k.startswith(RESERVED_PREFIXES)}
-
+                try:
+                    env.update(self.read(space["id"], path)["data"])
+                except SecretsError as e:
+                    if e.status != 404:  # deleted since it was chosen: nothing to inject
+                        raise
+        return injectable(env)
