@@ -165,6 +165,7 @@ export interface IStorageMessages {
   copyPath: string;
   snippets: string;
   snippetsTitle: (name: string) => string;
+  noSnippets: string;
   share: string;
   shareTitle: string;
   shareExpiry: string;
@@ -231,6 +232,8 @@ export const en: IMessages = {
     copyPath: 'Copy the s3:// path',
     snippets: 'Code snippets',
     snippetsTitle: name => `Read ${name} in code`,
+    noSnippets:
+      'This name holds control characters, which code cannot show faithfully: rename the file, then copy its code.',
     share: 'Share a link',
     shareTitle: 'Share a download link',
     shareExpiry: 'The link works for',
@@ -268,7 +271,8 @@ export const en: IMessages = {
     restore: 'Restore',
     current: 'current',
     inject: 'Inject into my servers and kernels',
-    injectHelp: 'Its keys become environment variables of new kernels and of your next server.',
+    injectHelp:
+      'Its keys become environment variables of your new kernels and of your next server: yours only, each project member chooses for themselves. Names that change how programs run (proxies, paths, package indexes, certificates) are never injected.',
     injected: 'injected',
     code: 'Copy as code',
     codeTitle: name => `Use ${name} in code`,
@@ -409,6 +413,8 @@ export const fr: IMessages = {
     copyPath: 'Copier le chemin s3://',
     snippets: 'Extraits de code',
     snippetsTitle: name => `Lire ${name} dans du code`,
+    noSnippets:
+      'Ce nom contient des caractères de contrôle, que le code ne peut pas montrer fidèlement : renommez le fichier, puis copiez son code.',
     share: 'Partager un lien',
     shareTitle: 'Partager un lien de téléchargement',
     shareExpiry: 'Le lien fonctionne pendant',
@@ -446,7 +452,8 @@ export const fr: IMessages = {
     restore: 'Restaurer',
     current: 'actuelle',
     inject: 'Injecter dans mes serveurs et noyaux',
-    injectHelp: 'Ses clés deviennent des variables d’environnement des nouveaux noyaux et de votre prochain serveur.',
+    injectHelp:
+      'Ses clés deviennent des variables d’environnement de vos nouveaux noyaux et de votre prochain serveur : les vôtres seulement, chaque membre du projet choisit pour lui-même. Les noms qui changent le fonctionnement des programmes (proxys, chemins, index de paquets, certificats) ne sont jamais injectés.',
     injected: 'injecté',
     code: 'Copier en code',
     codeTitle: name => `Utiliser ${name} dans du code`,

@@ -28,6 +28,7 @@ import {
 import { ServiceError } from '../api';
 import { el, messageOf } from '../dom';
 import { DatalabPanel } from './panel';
+import { snippets } from '../snippets';
 
 type SortKey = 'name' | 'size' | 'date';
 
@@ -53,50 +54,6 @@ export function humanSize(bytes: number): string {
   }
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
-
-/** Ready-to-paste code reading an S3 object, by file type. */
-export function snippets(url: string): { label: string; code: string }[] {
-  const lower = url.toLowerCase();
-  const parquet = lower.endsWith('.parquet');
-  const reader = parquet ? 'parquet' : lower.endsWith('.json') ? 'json' : 'csv';
-  return [
-    {
-      label: 'pandas',
-      code: `import pandas as pd\ndf = pd.read_${reader}("${url}")`
-    },
-    {
-      label: 'polars',
-      code: `import polars as pl\ndf = pl.read_${reader}("${url}")`
-    },
-    {
-      label: 'duckdb',
-      // DuckDB does not read AWS_ENDPOINT_URL: give it the server's credentials
-      code: [
-        'import os',
-        'from urllib.parse import urlparse',
-        'import duckdb',
-        '',
-        'e = os.environ',
-        'endpoint = urlparse(e["AWS_ENDPOINT_URL"])',
-        'duckdb.sql(',
-        '    "CREATE OR REPLACE SECRET datalab (TYPE s3, URL_STYLE \'path\', "',
-        '    f"KEY_ID \'{e[\'AWS_ACCESS_KEY_ID\']}\', SECRET \'{e[\'AWS_SECRET_ACCESS_KEY\']}\', "',
-        '    f"SESSION_TOKEN \'{e.get(\'AWS_SESSION_TOKEN\', \'\')}\', "',
-        '    f"REGION \'{e.get(\'AWS_DEFAULT_REGION\', \'us-east-1\')}\', "',
-        '    f"ENDPOINT \'{endpoint.netloc}\', USE_SSL {endpoint.scheme == \'https\'})"',
-        ')',
-        `duckdb.sql("SELECT * FROM '${url}' LIMIT 10").show()`
-      ].join('\n')
-    },
-    {
-      label: 'R (arrow)',
-      code: parquet
-        ? `df <- arrow::read_parquet("${url}")`
-        : `df <- arrow::read_csv_arrow("${url}")`
-    }
-  ];
-}
-
 
 export class StoragePanel extends DatalabPanel {
   constructor(messages: IMessages, client = new StorageClient()) {
@@ -478,7 +435,11 @@ export class StoragePanel extends DatalabPanel {
 
   private async _snippets(entry: IFileEntry): Promise<void> {
     const body = el('div', 'jp-Datalab-snippets');
-    for (const snippet of snippets(this._s3url(entry.key))) {
+    const found = snippets(this._s3url(entry.key));
+    if (!found.length) {
+      body.append(el('p', undefined, this._m.noSnippets));
+    }
+    for (const snippet of found) {
       const block = el('div', 'jp-Datalab-snippet');
       const head = el('div', 'jp-Datalab-snippetHead', snippet.label);
       const copy = el('button', 'jp-Datalab-button', this._m.copy);
