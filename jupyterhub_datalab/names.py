@@ -43,3 +43,14 @@ def normalize_name(raw):
 def env_suffix(name):
     """A platform name as the end of a variable name: ``stats-2024`` -> ``STATS_2024``."""
     return re.sub(r"[^A-Z0-9]+", "_", str(name).upper()).strip("_")
+
+
+def companion_suffix(owner, name, caller):
+    """``DATABASE_URL_<SUFFIX>`` of a companion as ``caller``'s kernels see it: its name for
+    one's own, owner ``___`` name for the others' (``cache`` of bob -> ``BOB___CACHE``).
+
+    One-to-one: names are ``[a-z0-9-]`` with at most ``--`` in them (``-`` -> ``_``), so
+    an own suffix never holds ``___`` and the others' split at their only one (seen before:
+    alice's own ``bob-cache`` and bob's shared ``cache`` both gave ``BOB_CACHE``)."""
+    part = lambda text: str(text).upper().replace("-", "_")  # noqa: E731
+    return part(name) if owner == caller else f"{part(owner)}___{part(name)}"

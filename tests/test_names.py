@@ -51,3 +51,19 @@ def test_wildcards_never_survive():
 
 def test_empty_names():
     assert normalize_name("") == "" and normalize_name("   ") == "" and normalize_name(None) == ""
+
+
+def test_companion_suffixes_never_collide():
+    """alice's own `bob-cache` and bob's shared `cache` once both gave `REDIS_*_BOB_CACHE`."""
+    from jupyterhub_datalab.names import companion_suffix
+
+    assert companion_suffix("alice", "bob-cache", "alice") == "BOB_CACHE"
+    assert companion_suffix("bob", "cache", "alice") == "BOB___CACHE"
+    owners = ["alice", "bob", "bob-cache", "a--1234567890", "a"]
+    names = ["cache", "bob-cache", "x--abcdef1234", "x-abcdef1234", "b-cache", "cache-2"]
+    seen = {}
+    for owner in owners:
+        for name in names:
+            suffix = companion_suffix(owner, name, "alice")
+            assert suffix not in seen, (owner, name, seen.get(suffix))
+            seen[suffix] = (owner, name)

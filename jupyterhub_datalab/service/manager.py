@@ -17,7 +17,7 @@ from ..catalog import OptionsError, drives
 from ..companions import BackendError, Companion
 from ..credentials import CredentialsError, injected_secrets, s3_credentials, vault_environment
 from ..identity import PROJECT_SLOTS
-from ..names import MAX_LENGTH, env_suffix, normalize_name
+from ..names import MAX_LENGTH, companion_suffix, normalize_name
 from .errors import ApiError, not_found
 
 OWNER, MEMBER = "owner", "member"
@@ -41,11 +41,6 @@ def clean_name(raw):
         raise ApiError(400, "Name: it must start with a letter, e.g. 'my-database'.",
                        "Nom : il doit commencer par une lettre, par exemple 'ma-base'.")
     return normalize_name(slug)
-
-
-def var_suffix(companion, caller):
-    """``DATABASE_URL_<SUFFIX>``: the name for one's own services, owner and name for others'."""
-    return env_suffix(companion.name if companion.owner == caller else f"{companion.owner}_{companion.name}")
 
 
 class Record:
@@ -114,6 +109,7 @@ class CompanionManager:
             "created": c.created, "mine": c.owner == person.name,
             "can_delete": c.owner == person.name,
             "url": self.prefix(c) if ui else None,
+            "suffix": companion_suffix(c.owner, c.name, person.name),
             "connection": connection,
         }
 
@@ -376,7 +372,7 @@ class CompanionManager:
             except Exception as e:
                 self.log.warning("Connection of %s: %s", c.key, e)
                 continue
-            suffix = var_suffix(c, person.name)
+            suffix = companion_suffix(c.owner, c.name, person.name)
             for var, value in variables.items():
                 env[f"{var}_{suffix}"] = str(value)
                 plain.setdefault(var, []).append(str(value))

@@ -72,6 +72,11 @@ export interface IService {
   can_delete: boolean;
   /** Path of the web UI (open in a new tab), or null. */
   url: string | null;
+  /**
+   * The suffix of its variables in this person's kernels (`DATABASE_URL_<suffix>`), as
+   * the datalab service gives them: the name for one's own, `OWNER___NAME` for others'.
+   */
+  suffix: string;
   /** The variables new kernels get: `{VAR: value}`; values may hold passwords. */
   connection: Record<string, string>;
 }

@@ -230,7 +230,7 @@ def test_sharing_with_the_project(alice, bob, carol, launched, stack):
     assert r.status_code == 200 and "<html" in r.text.lower()
     assert bob("GET", "services/alice/warehouse/logs").status_code == 200
     env = bob("GET", "env").json()["env"]
-    assert env["DATABASE_URL_ALICE_WAREHOUSE"] == pg["connection"]["DATABASE_URL"]
+    assert env["DATABASE_URL_ALICE___WAREHOUSE"] == pg["connection"]["DATABASE_URL"]
     out = run_in_kernel(bob.session, stack.hub_url, "bob", """
 import os, psycopg
 with psycopg.connect(os.environ["DATABASE_URL"]) as db:

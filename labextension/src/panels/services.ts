@@ -118,17 +118,6 @@ export function connectionSnippets(
   return out;
 }
 
-/**
- * The suffix of a service's variables in kernels, as the datalab service
- * publishes them (`DATABASE_URL_MY_DB`): its name for one's own services,
- * owner and name for the others'. The plain name exists only while a single
- * service provides it, so code uses the suffixed one.
- */
-export function variableSuffix(service: IService): string {
-  const base = service.mine ? service.name : `${service.owner}_${service.name}`;
-  return base.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
-}
-
 function kernelName(name: string, suffix: string): string {
   return suffix ? `${name}_${suffix}` : name;
 }
@@ -395,7 +384,7 @@ class ServiceRow {
       tr.append(el('th', undefined, name), cell, actions);
       table.append(tr);
     }
-    const suffix = variableSuffix(this._service);
+    const suffix = this._service.suffix;
     const parts: HTMLElement[] = [el('p', 'jp-Datalab-formHelp', m.connectionHelp(kernelName(names[0], suffix))), table];
     if (secrets) {
       const reveal = el('button', 'jp-Datalab-button', this._revealed ? m.hide : m.reveal);
