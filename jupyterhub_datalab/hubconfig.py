@@ -13,6 +13,8 @@ registered as a hub-managed service at ``/services/datalab/``; its own settings
 
 import sys
 
+from .serverlimit import NamedServerLimit
+
 SERVICE_NAME = "datalab"
 
 # What a user's server may do with its $JUPYTERHUB_API_TOKEN: the usual
@@ -61,7 +63,8 @@ def configure(c, spawner="datalab-local", service_url=None, config_file=None, do
     c.Spawner.server_token_scopes = list(SERVER_TOKEN_SCOPES)
     # several environments at once: /user/<name>/<server>/
     c.JupyterHub.allow_named_servers = True
-    c.JupyterHub.named_server_limit_per_user = 5
+    # refused or never-started servers do not count (serverlimit)
+    c.JupyterHub.named_server_limit_per_user = NamedServerLimit(5)
     c.Authenticator.refresh_pre_spawn = True
     c.Authenticator.auth_refresh_age = 300
     launch_links(c)

@@ -34,6 +34,7 @@ from .credentials import (
     vault_environment,
 )
 from .names import env_suffix
+from .serverlimit import STARTED
 
 
 class CatalogMixin(HasTraits):
@@ -377,7 +378,21 @@ class CredentialsMixin(HasTraits):
             self._say(50, f"Starting {launch.entry.text('name')} {launch.version}",
                       f"Démarrage de {launch.entry.text('name', 'fr')} {launch.version}")
         self._catalog_started = True
-        return await super().start()
+        started = await super().start()
+        self._ran_once = True  # kept in the state: this named server counts toward the limit
+        return started
+
+    _ran_once = False
+
+    def get_state(self):
+        state = super().get_state()
+        if self._ran_once:
+            state[STARTED] = True
+        return state
+
+    def load_state(self, state):
+        super().load_state(state)
+        self._ran_once = self._ran_once or bool((state or {}).get(STARTED))
 
     def get_env(self):
         env = super().get_env()
