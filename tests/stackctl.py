@@ -307,3 +307,53 @@ def run_in_kernel(session, hub_url, username, code, timeout=120):
     if error:
         raise AssertionError(f"kernel error:\n{error}")
     return out
+
+
+class AppSite:
+    """A companion's UI as a browser reaches it: the hub's origin sends the visitor, with a
+    ticket, to the app's own host (``<name>--<owner>.apps.localhost``, which Chromium
+    resolves to the loopback itself; here each request connects by address with a
+    ``Host`` header), whose cookies stay in a jar of their own, as a browser keeps them."""
+
+    def __init__(self, hub_session, hub_url, path, timeout=60):
+        self.timeout = timeout
+        self.netloc, location, url = None, "", hub_url + path
+        for _ in range(10):  # the hub's own redirects (the service's OAuth) until the app's host
+            self.first = hub_session.get(url, allow_redirects=False, timeout=timeout)
+            location = self.first.headers.get("Location", "")
+            if not location:
+                break
+            parts = urllib.parse.urlsplit(location)
+            if (parts.hostname or "").endswith(".localhost"):
+                self.netloc = parts.netloc
+                break
+            url = urllib.parse.urljoin(url, location)
+        self.session = requests.Session()
+        self.last = self.get(location) if self.netloc else (
+            hub_session.get(url, timeout=timeout) if location else self.first)
+
+    @property
+    def origin(self):
+        return f"http://{self.netloc}"
+
+    def request(self, method, url, **kw):
+        """Follow redirects within the app's host; stop at any other (the hub's login)."""
+        headers = kw.pop("headers", {})
+        for _ in range(10):
+            parts = urllib.parse.urlsplit(urllib.parse.urljoin(self.origin + "/", url))
+            if parts.netloc != self.netloc:
+                raise AssertionError(f"left the app's origin for {url}")
+            port = parts.port or 80
+            target = urllib.parse.urlunsplit(("http", f"127.0.0.1:{port}", parts.path, parts.query, ""))
+            r = self.session.request(method, target, headers={**headers, "Host": self.netloc},
+                                     allow_redirects=False, timeout=self.timeout, **kw)
+            location = r.headers.get("Location")
+            if r.status_code not in (301, 302, 303, 307, 308) or not location:
+                return r
+            if urllib.parse.urlsplit(location).netloc not in ("", self.netloc):
+                return r  # sent away (to the hub's origin to be recognised)
+            url, method = location, ("GET" if r.status_code == 303 else method)
+        raise AssertionError(f"too many redirects from {url}")
+
+    def get(self, url, **kw):
+        return self.request("GET", url, **kw)

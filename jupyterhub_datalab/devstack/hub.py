@@ -64,6 +64,11 @@ def proxy_component(state, ports):
     )
 
 
+def apps_url(ports):
+    """Each companion's own origin on this machine: a host of its own under ``localhost``."""
+    return f"http://{{name}}--{{owner}}.apps.localhost:{ports['apps']}"
+
+
 def write_config(state, ports):
     """The hub's config: the datalab setup plus this stack's addresses.
 
@@ -114,6 +119,10 @@ def write_config(state, ports):
         "c.DatalabService.stop_on_exit = True",
         f"c.DatalabService.s3_endpoint = {ports.url('s3')!r}",
         f"c.DatalabService.vault_addr = {ports.url('vault')!r}",
+        "# companions' web UIs on origins of their own (browsers resolve *.localhost themselves)",
+        f"c.DatalabService.apps_url = {apps_url(ports)!r}",
+        f"c.DatalabService.apps_bind_url = {ports.url('apps')!r}",
+        f"c.DatalabService.hub_url = {hub!r}",
         "c.Spawner.start_timeout = 120",
         "c.Spawner.http_timeout = 120",
         "# your own settings: <state-dir>/hub/config.d/*.py, loaded in name order",

@@ -1,6 +1,6 @@
 """Where each component listens: fixed offsets from the public port.
 
-A stack on ``--port 8000`` uses 8000-8015 (and 18014 for SeaweedFS's admin gRPC); the same port always gives the same
+A stack on ``--port 8000`` uses 8000-8016 (and 18014 for SeaweedFS's admin gRPC); the same port always gives the same
 addresses, so URLs in notebooks and tokens stay valid across restarts.
 """
 
@@ -25,10 +25,12 @@ OFFSETS = {
     "weed_s3_grpc": (13, "SeaweedFS S3 gRPC"),
     "weed_admin": (14, "SeaweedFS admin"),
     "datalab_service": (15, "datalab service (companion services)"),
+    # companions' web UIs, each on its own origin http://<name>--<owner>.apps.localhost:<port>
+    "apps": (16, "companion web UIs (their own origins)"),
     # SeaweedFS's maintenance worker dials the admin port + 10000 whatever is configured
     "weed_admin_grpc": (10014, "SeaweedFS admin gRPC"),
 }
-SPAN = 16  # the contiguous ports from the base; the admin gRPC one lies beyond
+SPAN = 17  # the contiguous ports from the base; the admin gRPC one lies beyond
 MAX_OFFSET = max(offset for offset, _ in OFFSETS.values())
 HOST = "127.0.0.1"
 

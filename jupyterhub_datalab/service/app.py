@@ -30,7 +30,8 @@ from ..companions import Backend
 from .handlers import api_handlers
 from .hub import HubUsers
 from .manager import CompanionManager
-from .proxy import ui_handlers
+from .apps import AppOrigins
+from .proxy import app_origin_handlers, ui_handlers
 from .store import Store
 
 
@@ -101,6 +102,29 @@ class DatalabService(Application):
     @default("bind_url")
     def _default_bind_url(self):
         return os.environ.get("JUPYTERHUB_SERVICE_URL") or "http://127.0.0.1:10101"
+
+    apps_url = Unicode(
+        "", config=True,
+        help="""The own origin of each companion's web UI, as a template with ``{name}`` and
+        ``{owner}``: ``https://{name}--{owner}.apps.example.org`` (a wildcard DNS name and
+        certificate routed to ``apps_bind_url``), or on one machine
+        ``http://{name}--{owner}.apps.localhost:8016`` (browsers resolve ``*.localhost``
+        themselves). Apps are untrusted code: on the hub's origin their JavaScript could act
+        as their visitor. Empty: UIs stay on the hub's origin, protected only by the cookie
+        allowlist (not recommended; the service logs a warning).""",
+    )
+
+    apps_bind_url = Unicode(
+        "", config=True,
+        help="""Where the listener of the apps' origins binds, e.g. ``http://0.0.0.0:8016``. It
+        serves nothing but companions' UIs. Required with ``apps_url``.""",
+    )
+
+    hub_url = Unicode(
+        "", config=True,
+        help="""The hub's public address (``https://datalab.example.org``): an app's origin sends
+        visitors there to be recognised. Required with ``apps_url``.""",
+    )
 
     poll_interval = Float(
         2.0, config=True,
@@ -195,8 +219,23 @@ class DatalabService(Application):
             *api_handlers(prefix),
             *ui_handlers(prefix),
         ]
-        return web.Application(handlers, cookie_secret=self.cookie_secret(),
-                               datalab_manager=self.manager, log_function=self._log_request)
+        settings = {"cookie_secret": self.cookie_secret(), "datalab_manager": self.manager,
+                    "log_function": self._log_request, "datalab_apps": self.app_origins()}
+        return web.Application(handlers, **settings)
+
+    def app_origins(self):
+        if not self.apps_url:
+            self.log.warning("DatalabService.apps_url is not set: companion web UIs are served on the "
+                             "hub's origin, where an app's JavaScript can act as its visitor")
+            return None
+        if not (self.apps_bind_url and self.hub_url):
+            raise ValueError("DatalabService.apps_url needs apps_bind_url (where to listen) and "
+                             "hub_url (the hub's public address)")
+        return AppOrigins(self.apps_url, self.hub_url, self.cookie_secret())
+
+    def make_apps_app(self, hub_app):
+        """The listener of the apps' origins: companions' UIs only, nothing of the hub."""
+        return web.Application(app_origin_handlers(self.service_prefix), **hub_app.settings)
 
     def _log_request(self, handler):
         status = handler.get_status()
@@ -210,6 +249,14 @@ class DatalabService(Application):
         url = urlparse(self.bind_url)
         server = HTTPServer(app, xheaders=True, max_body_size=512 * 1024 * 1024)
         server.listen(url.port or 80, url.hostname or "127.0.0.1")
+        servers = [server]
+        if app.settings["datalab_apps"] is not None:
+            apps_url = urlparse(self.apps_bind_url)
+            apps_server = HTTPServer(self.make_apps_app(app), xheaders=True, max_body_size=512 * 1024 * 1024)
+            apps_server.listen(apps_url.port or 80, apps_url.hostname or "127.0.0.1")
+            servers.append(apps_server)
+            self.log.info("companion UIs on their own origins %s (listening at %s)", self.apps_url,
+                          self.apps_bind_url)
         self.log.info("datalab service %s at %s%s (backend %s, state in %s)", __version__,
                       self.bind_url.rstrip("/"), self.service_prefix, type(self.backend).__name__,
                       self.state_dir)
@@ -236,7 +283,8 @@ class DatalabService(Application):
         self.log.info("datalab service stopping")
         poller.stop()
         resume.cancel()
-        server.stop()
+        for each in servers:
+            each.stop()
         if self.stop_on_exit:
             await self.manager.stop_all()
         close = getattr(self.backend, "close", None)  # e.g. API clients

@@ -27,6 +27,7 @@ from tornado import httputil, web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, websocket_connect
 
+from .apps import SESSION_COOKIE, SESSION_DAYS, TICKET_ARG, without_ticket
 from .errors import ApiError
 from .handlers import AuthenticatedMixin
 
@@ -43,12 +44,12 @@ def app_cookie_prefix(owner, name):
     return f"dlapp.{owner}.{name}."
 
 
-def app_cookies(header, prefix):
+def app_cookies(header, prefix, drop=()):
     """The Cookie header an app gets: only its own cookies, under their own names."""
     keep = []
     for part in header.split(";"):
         key, sep, value = part.strip().partition("=")
-        if sep and key.startswith(prefix) and len(key) > len(prefix):
+        if sep and key.startswith(prefix) and len(key) > len(prefix) and key not in drop:
             keep.append(f"{key[len(prefix):]}={value}")
     return "; ".join(keep)
 
@@ -83,6 +84,7 @@ def _client():
 
 class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
     SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    on_app_origin = False  # the hub's origin: with app origins configured, only a redirect
 
     # -- who gets in -------------------------------------------------------------------
 
@@ -105,6 +107,8 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
         return self.request.headers.get("Upgrade", "").lower() == "websocket"
 
     async def prepare(self):
+        if self.request.method not in ("GET", "HEAD", "OPTIONS"):
+            self.check_xsrf_cookie()  # on either origin, whatever authenticated the visitor
         model = await self.identify()
         if model is None:
             if self.request.method in ("GET", "HEAD") and not self.is_websocket:
@@ -116,6 +120,15 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
         person = await manager.users.person(model["name"])
         owner, name = self.path_kwargs["owner"], self.path_kwargs["name"]
         record = manager.find(owner, name, person)
+        apps = self.settings.get("datalab_apps")
+        if apps is not None and not self.on_app_origin:
+            # never serve an app on the hub's origin: send the visitor to its own, signed in
+            if self.request.method in ("GET", "HEAD") and not self.is_websocket:
+                ticket = apps.ticket(person.name, owner, name)
+                self.redirect(apps.app_url(owner, name, self.request.path, self.request.query, ticket))
+                return
+            raise ApiError(404, f"{name} is served at its own address: {apps.origin(owner, name)}",
+                           f"{name} est servi à sa propre adresse : {apps.origin(owner, name)}")
         c = record.companion
         target = manager.backend.ui_target(c) if c.status == "ready" else None
         if not target:
@@ -154,7 +167,7 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
             if low in HOP_BY_HOP or low in WS_HEADERS or low == "authorization":
                 continue
             if low == "cookie":
-                value = app_cookies(value, self.cookie_prefix)
+                value = self.forwarded_cookies(value)
                 if not value:
                     continue
             if low == "origin":
@@ -165,6 +178,13 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
         headers["X-Forwarded-For"] = self.request.remote_ip
         headers["X-Forwarded-User"] = self.current_user["name"]
         return headers
+
+    def forwarded_cookies(self, header):
+        """On the hub's origin: only the cookies this app set, under their own names."""
+        return app_cookies(header, self.cookie_prefix)
+
+    def stored_cookie(self, set_cookie):
+        return app_set_cookie(set_cookie, self.cookie_prefix, self.app_path)
 
     # -- HTTP --------------------------------------------------------------------------
 
@@ -206,7 +226,7 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
             if low == "location" and value.startswith(self.upstream_origin):
                 value = value[len(self.upstream_origin):] or "/"
             if low == "set-cookie":
-                value = app_set_cookie(value, self.cookie_prefix, self.app_path)
+                value = self.stored_cookie(value)
                 if value is None:
                     return
             self.add_header(name.strip(), value)
@@ -286,7 +306,62 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
             self.ws_upstream = None
 
 
+class AppOriginHandler(UIProxyHandler):
+    """The same proxy on a companion's own origin (``apps.py``): the visitor is the one of
+    the app's session cookie, made from a ticket of the hub's origin."""
+
+    on_app_origin = True
+
+    async def prepare(self):
+        apps = self.settings["datalab_apps"]
+        owner, name = self.path_kwargs["owner"], self.path_kwargs["name"]
+        if self.request.host != apps.host(owner, name):
+            raise ApiError(404, "No such service at this address.", "Aucun service à cette adresse.")
+        ticket = self.get_query_argument(TICKET_ARG, None)
+        if ticket is not None and self.request.method in ("GET", "HEAD") and not self.is_websocket:
+            user = apps.redeem(ticket, owner, name)
+            if user:
+                self.set_signed_cookie(SESSION_COOKIE, apps.session_value(user, owner, name),
+                                       expires_days=None, httponly=True, samesite="Lax", path="/")
+                self.redirect(without_ticket(self.request.path, self.request.query))
+                return
+            # expired or used: the hub's origin gives a new one
+            self.redirect(self.get_login_url())
+            return
+        await super().prepare()
+
+    async def identify(self):
+        apps = self.settings["datalab_apps"]
+        owner, name = self.path_kwargs["owner"], self.path_kwargs["name"]
+        value = self.get_signed_cookie(SESSION_COOKIE, max_age_days=SESSION_DAYS)
+        user = apps.session_user(value.decode() if value else None, owner, name)
+        model = {"name": user, "kind": "user"} if user else None
+        self._hub_auth_user_cache = model
+        self.current_user = model
+        return model
+
+    def get_login_url(self):
+        return self.settings["datalab_apps"].hub_address(self.request.path, self.request.query)
+
+    # The app's own host holds only its cookies and its session's: no renaming, so the
+    # app's JavaScript finds its cookies (Streamlit's XSRF one) by their names.
+    def forwarded_cookies(self, header):
+        return app_cookies(header, "", drop=(SESSION_COOKIE,))
+
+    def stored_cookie(self, set_cookie):
+        if set_cookie.split("=", 1)[0].strip() == SESSION_COOKIE:
+            return None  # the app cannot replace its visitor's session
+        return app_set_cookie(set_cookie, "", self.app_path)
+
+
+UI_PATH = r"open/(?P<owner>[a-z0-9-]{1,64})/(?P<name>[a-z0-9-]{1,64})(?P<rest>/.*)?"
+
+
+def app_origin_handlers(prefix):
+    """The only routes of the apps' listener: companions' UIs, each on its own host."""
+    return [(prefix + UI_PATH, AppOriginHandler)]
+
+
 def ui_handlers(prefix):
-    return [(prefix + r"open/(?P<owner>[a-z0-9-]{1,64})/(?P<name>[a-z0-9-]{1,64})(?P<rest>/.*)?",
-             UIProxyHandler)]
+    return [(prefix + UI_PATH, UIProxyHandler)]
 

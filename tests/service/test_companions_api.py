@@ -9,13 +9,14 @@ project; bob (same project) and carol (no project) try everything they should no
 import json
 import secrets
 import time
+import urllib.parse
 
 import boto3
 import pytest
 import requests
 
 from ..server.test_storage_api import Client
-from ..stackctl import oidc_login, run_in_kernel
+from ..stackctl import AppSite, oidc_login, run_in_kernel
 
 ROW = f"row-{secrets.token_hex(6)}"
 
@@ -150,18 +151,28 @@ print("auc", mlflow.get_run(run.info.run_id).data.metrics["auc"])
 
 
 def test_alice_opens_the_mlflow_ui_through_the_proxy(alice, launched, stack):
-    url = stack.hub_url + launched["mlflow"]["url"]
-    r = alice.session.get(url, timeout=60)
-    assert r.status_code == 200 and r.url == url and "<html" in r.text.lower()
+    path = launched["mlflow"]["url"]
+    site = AppSite(alice.session, stack.hub_url, path)
+    # served on its own origin, never the hub's
+    assert site.netloc == f"mlflow-1--alice.apps.localhost:{stack.port + 16}", site.first.headers
+    r = site.last
+    assert r.status_code == 200 and r.url.endswith(path) and "<html" in r.text.lower()
+    assert "_datalab_ticket" not in r.url
     # the UI's own API, as its pages call it (same origin, POST)
-    r = alice.session.post(url + "ajax-api/2.0/mlflow/experiments/search", json={"max_results": 10},
-                           headers={"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"}, timeout=60)
+    r = site.request("POST", path + "ajax-api/2.0/mlflow/experiments/search", json={"max_results": 10},
+                     headers={"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"})
     assert r.status_code == 200 and "churn" in r.text, r.text[:300]
     # a cross-site page cannot make alice's browser post there
-    r = alice.session.post(url + "ajax-api/2.0/mlflow/experiments/create", json={"name": "evil"},
-                           headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors",
-                                    "Origin": "http://evil.example"}, timeout=60, allow_redirects=False)
+    r = site.request("POST", path + "ajax-api/2.0/mlflow/experiments/create", json={"name": "evil"},
+                     headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors",
+                              "Origin": "http://evil.example"})
     assert r.status_code in (302, 403), r.status_code
+    # a ticket works once, and only for its service
+    ticket = urllib.parse.parse_qs(urllib.parse.urlsplit(site.first.headers["Location"]).query)["_datalab_ticket"][0]
+    replay = AppSite(requests.Session(), stack.hub_url, path)  # a fresh browser
+    replay.netloc = site.netloc
+    r = replay.get(f"{path}?_datalab_ticket={urllib.parse.quote(ticket)}")
+    assert r.status_code == 302 and r.headers["Location"].startswith(stack.hub_url), r.status_code
 
 
 def test_logs_and_events_say_what_happened(alice, launched):
@@ -174,7 +185,7 @@ def test_logs_and_events_say_what_happened(alice, launched):
 
 
 def _open_ui(client, stack, url):
-    return client.session.get(stack.hub_url + url, timeout=60)
+    return AppSite(client.session, stack.hub_url, url).last
 
 
 def test_outsiders_cannot_see_open_or_delete(alice, bob, carol, launched, stack):
@@ -203,7 +214,7 @@ def test_the_api_wants_a_token_with_the_service_scope(stack, launched):
     assert requests.get(api + "services", timeout=30).status_code == 401
     # a logged-in browser's cookies are not enough: pages cannot call the API for their visitor
     session = oidc_login(stack.hub_url, "alice", stack.password("alice"))
-    session.get(stack.hub_url + launched["mlflow"]["url"], timeout=60)  # gets the service's cookie
+    session.get(stack.hub_url + launched["mlflow"]["url"], timeout=60, allow_redirects=False)  # the service's cookie
     r = session.get(api + "services", timeout=30)
     assert r.status_code == 401 and "token" in r.json()["message"]
     # bob's own server token reaches the service as bob, never as alice
@@ -247,8 +258,11 @@ with psycopg.connect(os.environ["DATABASE_URL"]) as db:
     # carol is in no project: still nothing
     assert carol("GET", "services").json()["services"] == []
     assert _open_ui(carol, stack, launched["mlflow"]["url"]).status_code == 404
-    # unshared: bob is an outsider again
+    # unshared: bob is an outsider again, his open page included
+    bobs_page = AppSite(bob.session, stack.hub_url, launched["mlflow"]["url"])
+    assert bobs_page.last.status_code == 200
     assert not alice("DELETE", "services/alice/mlflow-1/share").json()["shared"]
+    assert bobs_page.get(launched["mlflow"]["url"]).status_code == 404
     assert [s["name"] for s in bob("GET", "services").json()["services"]] == ["warehouse"]
     assert _open_ui(bob, stack, launched["mlflow"]["url"]).status_code == 404
 
