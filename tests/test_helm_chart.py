@@ -232,14 +232,15 @@ names = ("s3_endpoint s3_region s3_role_arn s3_session_duration vault_addr vault
          "cpu_guarantee_ratio mem_guarantee_ratio default_entry environment server_token_scopes").split()
 report["spawner_traits"] = {n: getattr(spawner, n) for n in names}
 report["hub"] = {"hub_connect_url": app.hub_connect_url, "allow_named_servers": app.allow_named_servers,
-                 "named_server_limit_per_user": app.named_server_limit_per_user,
+                 "named_server_limit_per_user": getattr(app.named_server_limit_per_user, "limit", app.named_server_limit_per_user),
                  "services": app.services, "roles": [r["name"] for r in app.load_roles]}
 # the datalab service reads the same file through its own --config
 service = DatalabService()
 service.load_config_file(app.services[-1]["command"][-1])
 cfg = service.config.DatalabService
 report["service"] = {k: cfg[k] for k in ("backend_class", "bind_url", "state_dir", "s3_endpoint",
-                                          "max_services_per_user")}
+                                          "max_services_per_user", "apps_url", "apps_bind_url", "hub_url")
+                     if k in cfg}
 catalog = DatalabCatalog(config=service.config)
 entries, errors = catalog.load()
 report["catalog"] = {"sources": catalog.sources, "entries": sorted(entries),
@@ -332,7 +333,10 @@ def test_full_hub_config_loads_in_jupyterhub(helm, tmp_path):
     assert report["service"] == {
         "backend_class": "jupyterhub_datalab.companions.kubernetes.KubernetesBackend",
         "bind_url": "http://0.0.0.0:10101", "state_dir": "/srv/jupyterhub/datalab-service",
-        "s3_endpoint": "https://minio.example.gouv.fr", "max_services_per_user": 5}
+        "s3_endpoint": "https://minio.example.gouv.fr", "max_services_per_user": 5,
+        # companions' web UIs on origins of their own
+        "apps_url": "https://{name}--{owner}.apps.datalab.example.org", "apps_bind_url": "http://0.0.0.0:10102",
+        "hub_url": "https://datalab.example.org"}
     catalog = report["catalog"]
     # the git checkout of the example does not exist here: that source reports its error
     assert [e for e in catalog["errors"] if "catalog-git" not in e] == []

@@ -132,6 +132,11 @@ def _datalab_configure(c):
         # hub's Service (serviceUrl)
         c.DatalabService.bind_url = f"http://0.0.0.0:{service['port']}"
         c.DatalabService.service_prefix = f"/services/{SERVICE_NAME}/"
+        apps = service["apps"]
+        if apps["url"]:
+            c.DatalabService.apps_url = apps["url"]
+            c.DatalabService.apps_bind_url = f"http://0.0.0.0:{apps['port']}"
+            c.DatalabService.hub_url = apps["hubUrl"]
     return d["extraConfig"]
 
 
