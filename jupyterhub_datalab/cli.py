@@ -31,6 +31,8 @@ def print_endpoints(e, out=print):
         projects = ", ".join(login["groups"]) or "-"
         out(f"  {login['username']:<8} {login['password']:<16} {projects}")
     out(f"State: {e['state_dir']}   Logs: {e['logs_dir']}")
+    if e.get("isolation"):
+        out(e["isolation"])
 
 
 def cmd_up(args):

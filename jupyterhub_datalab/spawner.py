@@ -20,10 +20,12 @@ multi-tenant production.
 
 import asyncio
 import os
+import shutil
+import sys
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from tornado import web
-from traitlets import Bool, HasTraits, Instance, Integer, Unicode, default
+from traitlets import Bool, HasTraits, Instance, Integer, List, Unicode, default
 
 from . import trainings
 from .catalog import DatalabCatalog, OptionsError
@@ -469,6 +471,58 @@ class DatalabLocalSpawner(CatalogMixin, CredentialsMixin, SimpleLocalProcessSpaw
             None, trainings.put_material, launch.entry, dest)
         self.log.info("Training %s for %s: %d files copied into %s", launch.entry.id,
                       self._log_name, len(copied), dest)
+
+    sandbox = Bool(
+        False, config=True,
+        help="""Run each user's server in a bubblewrap sandbox (Debian ``bubblewrap``), as a
+        multi-user machine separates its users: a PID namespace of its own (no other user's
+        processes, so no other user's credentials in ``/proc/*/environ``), no capabilities,
+        the whole filesystem read-only but the user's home, a private ``/tmp``, and the
+        ``sandbox_hidden_paths`` replaced by empty directories (the state dir's keys, other
+        users' homes). ``datalab up`` turns it on when ``bwrap`` is installed and says so
+        when it is not. The network stays shared: S3, Vault and the hub are reached over it.""",
+    )
+
+    sandbox_hidden_paths = List(
+        Unicode(), config=True,
+        help="""What the sandbox hides, each replaced by an empty directory; the user's home,
+        the Python environment and the datalab's own code are put back read-only when they
+        lie below one. ``datalab up``: its state dir.""",
+    )
+
+    def sandboxed(self, cmd):
+        """``cmd`` inside bubblewrap (``sandbox``), or a clear error when bwrap is missing."""
+        bwrap = shutil.which("bwrap")
+        if bwrap is None:
+            raise web.HTTPError(500, "The sandbox needs bubblewrap: apt-get install bubblewrap / "
+                                     "Le bac à sable demande bubblewrap : apt-get install bubblewrap")
+        home = os.path.realpath(self.home_dir)
+        argv = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--cap-drop", "ALL",
+                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        hidden = [os.path.realpath(p) for p in self.sandbox_hidden_paths]
+        for path in hidden:
+            argv += ["--tmpfs", path]
+        # what the server runs from, when a hidden path (or /tmp) holds it
+        import jupyterhub_datalab
+
+        needed = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(jupyterhub_datalab.__file__))}
+        executable = shutil.which(cmd[0]) if cmd else None
+        if executable:
+            needed.add(os.path.dirname(os.path.realpath(executable)))
+        for path in sorted(os.path.realpath(p) for p in needed):
+            if any(path == h or path.startswith(h + os.sep) for h in [*hidden, "/tmp"]):
+                argv += ["--ro-bind", path, path]
+        return [*argv, "--bind", home, home, "--chdir", home, "--", *cmd]
+
+    async def start(self):
+        if not self.sandbox:
+            return await super().start()
+        cmd = list(self.cmd)
+        self.cmd = self.sandboxed(cmd)
+        try:
+            return await super().start()
+        finally:
+            self.cmd = cmd
 
     def get_args(self):
         args = super().get_args()

@@ -8,6 +8,7 @@ Kubernetes deployments keep Zero to JupyterHub's configurable-http-proxy.
 """
 
 import os
+import shutil
 import sys
 
 from .oidc import HUB_CLIENT_ID
@@ -64,6 +65,22 @@ def proxy_component(state, ports):
     )
 
 
+def sandbox_available():
+    return shutil.which("bwrap") is not None
+
+
+def isolation():
+    """What separates users on this machine, in one sentence per language (``datalab up``
+    prints it: what it cannot protect is said plainly)."""
+    if sandbox_available():
+        return ("Users' servers run in a sandbox (bubblewrap): no user sees another's processes "
+                "or the state dir's keys. Not yet separated: companions, and SeaweedFS's internal "
+                "ports on the loopback.")
+    return ("Not separated: bubblewrap is not installed (apt-get install bubblewrap), so every "
+            "user's server runs as this OS account and can read other users' credentials and "
+            "the state dir's keys. Use it alone, or install bubblewrap.")
+
+
 def apps_url(ports):
     """Each companion's own origin on this machine: a host of its own under ``localhost``."""
     return f"http://{{name}}--{{owner}}.apps.localhost:{ports['apps']}"
@@ -108,6 +125,9 @@ def write_config(state, ports):
         f"c.Spawner.cmd = [{installed_command('jupyterhub-singleuser', 'pip install jupyterhub')!r}]",
         f"c.DatalabLocalSpawner.s3_endpoint = {ports.url('s3')!r}",
         f"c.DatalabLocalSpawner.vault_addr = {ports.url('vault')!r}",
+        "# each user's server in a sandbox when bubblewrap is installed (isolation())",
+        f"c.DatalabLocalSpawner.sandbox = {sandbox_available()!r}",
+        f"c.DatalabLocalSpawner.sandbox_hidden_paths = [{str(state.path)!r}]",
         "# one machine: bounds that fit it; GPU environments for the `gpu` project only",
         "c.DatalabCatalog.option_overrides = {'cpu': {'maximum': 2}, 'memory': {'maximum': 8}}",
         "c.DatalabCatalog.access = {'jupyter-pytorch-gpu': {'groups': ['gpu']}}",

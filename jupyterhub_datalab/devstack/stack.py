@@ -147,6 +147,7 @@ class Stack:
             "logs_dir": str(self.state / "logs"),
             "pid": os.getpid(),
             "components": {c.name: c.pid for c in self.components},
+            "isolation": hub.isolation(),
         }
         self.state.write_json(ENDPOINTS, endpoints)
         return endpoints
