@@ -74,8 +74,8 @@ def isolation():
     prints it: what it cannot protect is said plainly)."""
     if sandbox_available():
         return ("Users' servers run in a sandbox (bubblewrap): no user sees another's processes "
-                "or the state dir's keys. Not yet separated: companions, and SeaweedFS's internal "
-                "ports on the loopback.")
+                "or the state dir's keys. Not yet separated: companions run as this OS account, "
+                "and MLflow and Streamlit answer on their own loopback ports.")
     return ("Not separated: bubblewrap is not installed (apt-get install bubblewrap), so every "
             "user's server runs as this OS account and can read other users' credentials and "
             "the state dir's keys. Use it alone, or install bubblewrap.")

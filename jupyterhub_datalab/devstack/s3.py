@@ -74,6 +74,18 @@ def admin_credentials(state):
     return creds
 
 
+def security_toml(state):
+    """JWT keys that close SeaweedFS's internal HTTP ports (filer, volume servers) to anyone
+    without them: before, the filer answered unauthenticated reads and writes of any bucket
+    (``GET /buckets/user-alice/...``) to every process of the machine. The S3 gateway, the
+    one door users have, talks to them over gRPC and the local sockets, with its own checks."""
+    sections = []
+    for name in ("jwt.signing", "jwt.signing.read", "jwt.filer_signing", "jwt.filer_signing.read"):
+        key = state.secret(f"s3/{name.replace('.', '-')}-key", nbytes=32)
+        sections.append(f"[{name}]\nkey = \"{key}\"\nexpires_after_seconds = 10\n")
+    return "# Written by `datalab up`; its keys are in this directory.\n" + "\n".join(sections)
+
+
 def _socket_path(state, name):
     """Unix sockets in the state dir when its path is short enough (108-byte limit)."""
     path = state / f"s3/{name}.sock"
@@ -99,6 +111,8 @@ def component(state, ports):
         ]
     }
     config_path = state.write_private("s3/s3.json", json.dumps(identities, indent=2))
+    # weed reads ./security.toml (its cwd is s3/)
+    state.write_private("s3/security.toml", security_toml(state))
     iam_path = state.write_private("s3/iam.json", json.dumps(iam_config(state, ports), indent=2))
     data = state / "s3/data"
     data.mkdir(exist_ok=True)
