@@ -11,11 +11,14 @@ registered as a hub-managed service at ``/services/datalab/``; its own settings
 (``c.DatalabService.*``) go in the same file, which the service reads too.
 """
 
+import os
 import sys
 
 from .serverlimit import NamedServerLimit
 
 SERVICE_NAME = "datalab"
+# what an in-cluster Kubernetes client reads (kubernetes_asyncio's load_incluster_config)
+CLUSTER_ENV = ("KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT")
 
 # What a user's server may do with its $JUPYTERHUB_API_TOKEN: the usual
 # (activity, access to itself) plus reading its own user's auth_state, which is
@@ -92,6 +95,9 @@ def service(c, url, config_file=None):
         "name": SERVICE_NAME,
         "url": url,
         "command": command,
+        # a managed service gets only JupyterHub's env_keep and this: in a pod, the API
+        # server's address too, or in-cluster config fails ("Service host/port is not set")
+        "environment": {k: os.environ[k] for k in CLUSTER_ENV if k in os.environ},
         "oauth_no_confirm": True,  # part of the platform: no "authorize access" page
         "display": False,
     }]

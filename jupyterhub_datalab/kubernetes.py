@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass, field
 
 from .catalog import fill_service, service_values
-from .names import normalize_name
+from .names import is_platform_name, normalize_name
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "jupyterhub-datalab"
@@ -54,14 +54,21 @@ SENSITIVE_PATTERNS = ("*_TOKEN", "*_SECRET", "*_SECRET_*", "*_PASSWORD", "*_SECR
 _ENV_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
+def platform_name(name):
+    """A hub username or project as the platform already has it (``normalize_name``'s
+    output, hashed or not), else normalised. Normalising twice would hash a hashed name
+    again: ``jean-dupont--c6314bcbcd`` became ``jean-dupont-c6314bcbcd--aeaf18ecb6``."""
+    return name if is_platform_name(name) else normalize_name(name)
+
+
 def user_namespace(username):
     """``alice`` -> ``user-alice``."""
-    return f"user-{normalize_name(username)}"
+    return f"user-{platform_name(username)}"
 
 
 def project_namespace(project):
     """``stats-2024`` -> ``project-stats-2024``."""
-    return f"project-{normalize_name(project)}"
+    return f"project-{platform_name(project)}"
 
 
 def managed(labels=None, annotations=None, owner_kind=None, owner=None):
@@ -87,7 +94,35 @@ def may_update(obj):
     return labels.get(MANAGED_BY_LABEL) == MANAGED_BY and not is_hand_managed(obj)
 
 
-def namespace_manifest(name, owner_kind, owner, labels=None, annotations=None):
+POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")
+# the cloud provider's metadata endpoint: node credentials on most clouds
+CLOUD_METADATA = "169.254.169.254/32"
+
+
+def pod_security_labels(level):
+    """Pod Security admission labels: ``level`` enforced, and warned and audited too.
+
+    Without them a namespace gets the cluster's default (``privileged`` on most), and a
+    notebook holding the namespace's ``edit`` role can create privileged or hostPath pods:
+    root on the node."""
+    if level not in POD_SECURITY_LEVELS:
+        raise ValueError(f"Pod Security level {level!r}: one of {', '.join(POD_SECURITY_LEVELS)}")
+    return {f"pod-security.kubernetes.io/{mode}": level for mode in ("enforce", "warn", "audit")}
+
+
+def restricted_security_context(uid=None, gid=None):
+    """A container's securityContext that passes the Pod Security ``restricted`` level."""
+    context = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+               "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    if uid is not None:
+        context["runAsUser"] = int(uid)
+    if gid is not None:
+        context["runAsGroup"] = int(gid)
+    return context
+
+
+def namespace_manifest(name, owner_kind, owner, labels=None, annotations=None, pod_security="restricted"):
+    labels = {**pod_security_labels(pod_security), **(labels or {})}
     return {"apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": name, **managed(labels, annotations, owner_kind, owner)}}
 
@@ -110,7 +145,7 @@ def role_binding_manifest(namespace, name, cluster_role, accounts):
 
 def member_binding_name(username):
     """The RoleBinding giving one member's account the project's role."""
-    return f"member-{normalize_name(username)}"
+    return f"member-{platform_name(username)}"
 
 
 def resource_quota_manifest(namespace, hard, name=QUOTA_NAME):
@@ -131,24 +166,35 @@ def limit_range_manifest(namespace, limits, name=LIMIT_RANGE_NAME):
 
 
 def network_policy_manifest(namespace, hub_namespace, name=NETWORK_POLICY_NAME):
-    """Ingress only from the hub's namespace (hub, proxy) and from the namespace itself."""
+    """Ingress only from the hub's namespace (hub, proxy) and from the namespace itself;
+    egress anywhere but the cloud's metadata endpoint.
+
+    The metadata block is a policy rule, not Zero to JupyterHub's privileged iptables init
+    container (``singleuser.cloudMetadata.blockWithIptables``), which Pod Security
+    ``baseline`` and ``restricted`` refuse. Pods of the cluster are allowed by selector:
+    CNIs such as Cilium do not match pod addresses with ``ipBlock`` rules."""
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
             "metadata": {"name": name, "namespace": namespace, **managed()},
-            "spec": {"podSelector": {}, "policyTypes": ["Ingress"],
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
                      "ingress": [{"from": [
                          {"namespaceSelector": {"matchLabels": {
                              "kubernetes.io/metadata.name": hub_namespace}}},
                          {"podSelector": {}},
-                     ]}]}}
+                     ]}],
+                     "egress": [
+                         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [CLOUD_METADATA]}}]},
+                         {"to": [{"namespaceSelector": {}}]},
+                     ]}}
 
 
 def namespace_objects(namespace, *, owner_kind, owner, hub_namespace, cluster_role, quota,
-                      limits, accounts, automount=True, labels=None, annotations=None):
+                      limits, accounts, automount=True, labels=None, annotations=None,
+                      pod_security="restricted"):
     """The namespace and the 5 objects in it, in creation order.
 
     ``accounts``: who gets ``cluster_role`` there, as ``{binding name: [(ns, sa), ...]}``.
     """
-    objects = [namespace_manifest(namespace, owner_kind, owner, labels, annotations),
+    objects = [namespace_manifest(namespace, owner_kind, owner, labels, annotations, pod_security),
                service_account_manifest(namespace, automount=automount)]
     for name, subjects in accounts.items():
         objects.append(role_binding_manifest(namespace, name, cluster_role, subjects))
@@ -512,7 +558,7 @@ def companion_manifests(entry, *, owner, name, namespace, version, options, secr
                                                   settings.cpu_guarantee_ratio,
                                                   settings.mem_guarantee_ratio),
                  "readinessProbe": companion_probe(service.get("ready"), prefix=prefix),
-                 "securityContext": {"allowPrivilegeEscalation": False}}
+                 "securityContext": restricted_security_context()}
     if argv:
         container["args"] = argv  # as for environments: the image's entrypoint is kept
     if kube.get("working_dir"):
@@ -534,11 +580,9 @@ def companion_manifests(entry, *, owner, name, namespace, version, options, secr
         mounts.append({"name": "workspace", "mountPath": workspace, "readOnly": True})
     if mounts:
         container["volumeMounts"] = mounts
-    security = {}
+    security = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
     if kube.get("uid") is not None:
         security["runAsUser"] = int(kube["uid"])
-        if int(kube["uid"]) > 0:
-            security["runAsNonRoot"] = True
     if kube.get("gid") is not None:
         security["runAsGroup"] = int(kube["gid"])
     if kube.get("fs_gid") is not None:

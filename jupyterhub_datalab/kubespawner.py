@@ -23,11 +23,11 @@ from kubernetes_asyncio.client.rest import ApiException
 from kubespawner import KubeSpawner
 from kubespawner.clients import shared_client
 from tornado import web
-from traitlets import Bool, Dict, Float, List, Unicode, default
+from traitlets import Bool, Dict, Float, List, Unicode, default, validate
 
 from . import kubernetes as k8s
 from . import trainings
-from .names import is_safe_name
+from .names import is_platform_name
 from .spawner import CatalogMixin, CredentialsMixin
 
 # kind -> (client, method suffix, namespaced)
@@ -196,6 +196,24 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
         return {"default": {"cpu": "1", "memory": "2Gi"},
                 "defaultRequest": {"cpu": "100m", "memory": "256Mi"}}
 
+    pod_security_level = Unicode(
+        "restricted", config=True,
+        help="""The Pod Security level enforced (and warned, audited) in the namespaces the
+        datalab creates: ``restricted`` (default; every container the datalab writes passes it),
+        ``baseline`` for images that must run as root, or ``privileged`` (not recommended:
+        a notebook holding the namespace's role could then create privileged pods).""",
+    )
+
+    @validate("pod_security_level")
+    def _check_pod_security_level(self, proposal):
+        k8s.pod_security_labels(proposal["value"])  # says the allowed levels
+        return proposal["value"]
+
+    @default("container_security_context")
+    def _default_container_security_context(self):
+        # the Pod Security ``restricted`` level; ``uid``/``gid`` add runAsUser/runAsGroup
+        return k8s.restricted_security_context()
+
     namespace_labels = Dict(
         config=True,
         help="""Extra labels of the namespaces the datalab creates, e.g. Pod Security admission:
@@ -284,7 +302,8 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
             mount = {"name": TRAINING_VOLUME, "mountPath": dest}
             self.volume_mounts = _with_item(self.volume_mounts, mount)
             container["volumeMounts"] = [mount]
-        self.init_containers = [*(c for c in self.init_containers if c.get("name") != container["name"]),
+        # z2jh may give V1Container objects (its cloud-metadata blocker), not only dicts
+        self.init_containers = [*(c for c in self.init_containers if _name_of(c) != container["name"]),
                                 container]
 
     def _apply_disk(self, disk, mount_path):
@@ -355,7 +374,8 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
         own = self.namespace
         common = {"hub_namespace": self.hub_namespace, "cluster_role": self.namespace_cluster_role,
                   "limits": self.limit_range, "labels": self.namespace_labels,
-                  "automount": self.automount_service_account_token is not False}
+                  "automount": self.automount_service_account_token is not False,
+                  "pod_security": self.pod_security_level}
         manifests = k8s.namespace_objects(
             own, owner_kind="user", owner=user, quota=self.user_quota,
             accounts={k8s.ROLE_BINDING_NAME: [(own, k8s.SERVICE_ACCOUNT)]}, **common)
@@ -370,7 +390,7 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
 
     async def ensure_namespaces(self):
         """The user's and their projects' namespaces with their objects, idempotently."""
-        if not is_safe_name(self.user.name):
+        if not is_platform_name(self.user.name):
             raise _refused(400, f"the username {self.user.name!r} cannot name a namespace; "
                                 "log in through the datalab's authenticator, which normalises it",
                            f"le nom {self.user.name!r} ne peut pas nommer un espace de noms ; "
@@ -449,6 +469,10 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
         await super().stop(now)
         if not self._creating_pod:  # KubeSpawner stops a leftover pod before creating ours
             await self.delete_env_secret()
+
+
+def _name_of(container):
+    return container.get("name") if isinstance(container, dict) else getattr(container, "name", None)
 
 
 def _with_item(collection, item):

@@ -20,8 +20,20 @@ HASH_LENGTH = 10
 _SAFE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 
+_HASHED = re.compile(rf"^[a-z0-9]+(-[a-z0-9]+)*--[0-9a-f]{{{HASH_LENGTH}}}$")
+
+
 def is_safe_name(name):
     return bool(_SAFE.match(name)) and len(name) <= MAX_LENGTH and "--" not in name
+
+
+def is_platform_name(name):
+    """Whether ``name`` is what ``normalize_name`` gives: kept as is, or slug ``--`` hash.
+
+    Both are RFC 1123 labels. Namespaces, buckets and paths accept either (seen: refusing
+    ``--`` kept every user whose name needed hashing, ``jean.dupont`` or an e-mail, from
+    ever spawning on Kubernetes)."""
+    return is_safe_name(name) or (bool(_HASHED.match(name)) and len(name) <= MAX_LENGTH)
 
 
 def normalize_name(raw):

@@ -29,6 +29,7 @@ import urllib.parse
 from pathlib import Path
 
 from .catalog import LANGUAGES
+from .kubernetes import restricted_security_context
 
 FOLDER = "trainings"
 GIT_TIMEOUT = 120
@@ -207,7 +208,7 @@ def init_container(entry, image, dest, uid=None, gid=None):
         env.append({"name": "DATALAB_TRAINING_TAR", "value": tarball(entry)})
     container = {"name": "training-material", "image": image, "command": ["sh", "-c", INIT_SCRIPT],
                  "env": env,
-                 "securityContext": {"allowPrivilegeEscalation": False},
+                 "securityContext": restricted_security_context(),
                  "resources": {"limits": {"cpu": "500m", "memory": "256Mi"},
                                "requests": {"cpu": "50m", "memory": "64Mi"}}}
     if uid is not None:

@@ -81,7 +81,7 @@ def test_namespace_objects_are_valid():
         valid(doc)
         assert doc["metadata"]["labels"][k8s.MANAGED_BY_LABEL] == k8s.MANAGED_BY
     policy = user[-1]["spec"]
-    assert policy["policyTypes"] == ["Ingress"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
     assert policy["ingress"] == [{"from": [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "datalab"}}},
         {"podSelector": {}}]}]

@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from jupyterhub_datalab import kubernetes as k8s
 from jupyterhub_datalab import trainings
 from jupyterhub_datalab.catalog import DatalabCatalog, load, read_entry
 
@@ -298,7 +299,7 @@ def test_git_material_is_cloned_by_the_init_container():
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env == {"DATALAB_TRAINING_DEST": "/work/trainings/c",
                    "DATALAB_TRAINING_GIT": "https://git.example.org/c.git", "DATALAB_TRAINING_REF": "v1"}
-    assert container["securityContext"] == {"allowPrivilegeEscalation": False, "runAsUser": 1000,
+    assert container["securityContext"] == {**k8s.restricted_security_context(), "runAsUser": 1000,
                                             "runAsGroup": 100}
 
 

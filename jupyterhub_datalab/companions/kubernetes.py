@@ -297,7 +297,7 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
         project = companion.project
         if project:
             asked = companion.namespace
-            wanted = self.project_namespace_template.format(project=k8s.normalize_name(project))
+            wanted = self.project_namespace_template.format(project=k8s.platform_name(project))
             if asked in (wanted, k8s.project_namespace(project)):
                 return wanted
         return self.user_namespace_template.format(owner=companion.owner)
