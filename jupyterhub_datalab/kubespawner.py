@@ -361,6 +361,12 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
         desired = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
         if _contains(existing, desired):
             return "unchanged"
+        if manifest["kind"] == "RoleBinding" and existing.get("roleRef") != manifest["roleRef"]:
+            # roleRef is immutable: a real API server answers 422 to a patch (the emulator
+            # took it), and every user's spawn broke after a change of namespace_cluster_role
+            await getattr(api, f"delete_{suffix}")(meta["name"], *where)
+            await getattr(api, f"create_{suffix}")(*where, manifest)
+            return "updated"
         patch = copy.deepcopy(desired)
         hard = (existing.get("spec") or {}).get("hard")
         if manifest["kind"] == "ResourceQuota" and hard:
@@ -405,9 +411,39 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
                 raise _api_refusal(e, (f"namespace object {manifest['kind']}",
                                               f"objet d'espace {manifest['kind']}")) from None
             done.setdefault(result, []).append(f"{manifest['kind']}/{manifest['metadata']['name']}")
+        if self.project_namespaces:
+            for name in await self.revoke_departed_projects():
+                done.setdefault("deleted", []).append(f"RoleBinding/{name}")
         self.log.info("Namespaces of %s: %s", self.user.name,
                       "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(done.items())))
         return done
+
+    async def revoke_departed_projects(self):
+        """The user's ``member-<name>`` bindings in the datalab's project namespaces of groups
+        they left: access ends with membership (before, the bindings stayed forever).
+        Returns ``namespace/binding`` of each one deleted."""
+        current = {k8s.project_namespace(g.name) for g in self.user.groups}
+        binding = k8s.member_binding_name(self.user.name)
+        api, suffix, _ = self._client("RoleBinding")
+        core = self.api
+        selector = f"{k8s.MANAGED_BY_LABEL}={k8s.MANAGED_BY},{k8s.OWNER_KIND_LABEL}=project"
+        try:
+            namespaces = self._to_dict(await core.list_namespace(label_selector=selector))
+        except ApiException as e:
+            raise _api_refusal(e, ("project namespaces", "espaces de projet")) from None
+        deleted = []
+        for item in namespaces.get("items") or []:
+            namespace = item["metadata"]["name"]
+            if namespace in current:
+                continue
+            try:
+                await getattr(api, f"delete_{suffix}")(binding, namespace)
+            except ApiException as e:
+                if e.status == 404:
+                    continue
+                raise _api_refusal(e, ("project membership", "appartenance au projet")) from None
+            deleted.append(f"{namespace}/{binding}")
+        return deleted
 
     async def _ensure_namespace(self):
         # KubeSpawner's own namespace step: done by ensure_namespaces, before the secret

@@ -241,3 +241,44 @@ async def test_ensuring_namespaces_twice_creates_nothing_and_keeps_hand_made_obj
     [policy] = cluster.objects("networking.k8s.io/v1/networkpolicies", "project-stats")
     assert policy["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"] == {
         "kubernetes.io/metadata.name": "elsewhere"}
+
+
+def deletes(cluster):
+    requests_ = cluster.call(lambda: list(cluster.cluster._requests))
+    return [r.url.path for r in requests_ if str(getattr(r.method, "value", r.method)).upper() == "DELETE"]
+
+
+@pytest.mark.asyncio
+async def test_leaving_a_project_revokes_its_binding_and_a_role_change_replaces_bindings(cluster, tmp_path,
+                                                                                        monkeypatch):
+    """Seen on a real cluster's rules: member-<user> bindings stayed after a user left the
+    group, and changing namespaces.clusterRole patched roleRef, which a real API server
+    refuses (422), so every existing user's spawn broke."""
+    from kubernetes_asyncio.config import kube_config
+
+    from jupyterhub_datalab.kubespawner import DatalabKubeSpawner
+
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION",
+                        str(cluster.kubeconfig(tmp_path / "kubeconfig")))
+    user = types.SimpleNamespace(name="frank", id=8, url="/user/frank/",
+                                 groups=[types.SimpleNamespace(name="stats"), types.SimpleNamespace(name="geo")])
+    spawner = DatalabKubeSpawner(_mock=True, user=user, k8s_api_host=cluster.url,
+                                 k8s_api_verify_ssl=False, hub_namespace="datalab")
+    await spawner.ensure_namespaces()
+    assert "member-frank" in names(cluster, "rbac.authorization.k8s.io/v1/rolebindings", "project-geo")
+    # frank leaves geo: his next start removes his binding there, keeps stats'
+    user.groups = [types.SimpleNamespace(name="stats")]
+    done = await spawner.ensure_namespaces()
+    assert done["deleted"] == ["RoleBinding/project-geo/member-frank"], done
+    assert "member-frank" not in names(cluster, "rbac.authorization.k8s.io/v1/rolebindings", "project-geo")
+    assert "member-frank" in names(cluster, "rbac.authorization.k8s.io/v1/rolebindings", "project-stats")
+    # the admin changes the namespaces' role: bindings are replaced, never patched
+    before = len(writes(cluster))
+    spawner.namespace_cluster_role = "view"
+    done = await spawner.ensure_namespaces()
+    patched = [path for method, path in writes(cluster)[before:] if method == "PATCH" and "rolebindings" in path]
+    assert not patched, patched
+    assert any(path.endswith("/rolebindings/datalab-edit") for path in deletes(cluster))
+    [own] = [b for b in cluster.objects("rbac.authorization.k8s.io/v1/rolebindings", "user-frank")
+             if b["metadata"]["name"] == "datalab-edit"]
+    assert own["roleRef"]["name"] == "view"
