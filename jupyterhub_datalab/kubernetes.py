@@ -155,9 +155,10 @@ def resource_quota_manifest(namespace, hard, name=QUOTA_NAME):
 
 
 def limit_range_manifest(namespace, limits, name=LIMIT_RANGE_NAME):
-    """``limits``: ``{"default": {...}, "defaultRequest": {...}, "max": {...}, "min": {...}}``."""
+    """``limits``: ``{"default": {...}, "defaultRequest": {...}, "max": {...}, "min": {...},
+    "maxLimitRequestRatio": {...}}`` (each one the chart's schema accepts is applied)."""
     item = {"type": "Container"}
-    for key in ("default", "defaultRequest", "max", "min"):
+    for key in ("default", "defaultRequest", "max", "min", "maxLimitRequestRatio"):
         if limits.get(key):
             item[key] = {k: str(v) for k, v in limits[key].items()}
     return {"apiVersion": "v1", "kind": "LimitRange",

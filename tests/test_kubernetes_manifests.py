@@ -195,3 +195,10 @@ def test_refusals_are_explained_in_words():
     assert "quota de votre espace est épuisé" in fr
     en, fr = k8s.explain_refusal(422, 'Pod "x" is invalid: spec.containers[0].image: Required value')
     assert en.startswith("The cluster found your server invalid: Pod") and "invalide" in fr
+
+
+def test_the_limit_ratio_the_chart_accepts_is_applied():
+    """The chart's schema accepted limitRange.maxLimitRequestRatio and the code dropped it."""
+    manifest = k8s.limit_range_manifest("user-alice", {"max": {"cpu": 8}, "maxLimitRequestRatio": {"cpu": 4}})
+    valid(manifest)
+    assert manifest["spec"]["limits"][0]["maxLimitRequestRatio"] == {"cpu": "4"}
