@@ -33,6 +33,12 @@ def print_endpoints(e, out=print):
     out(f"State: {e['state_dir']}   Logs: {e['logs_dir']}")
     if e.get("isolation"):
         out(e["isolation"])
+    health = e.get("health") or {}
+    if health:
+        out("Components (state, restarts, last failure):")
+        for name, h in health.items():
+            failure = h.get("last_failure") or "-"
+            out(f"  {name:<16} {h.get('state', '?'):<11} {h.get('restarts', 0):<3} {failure}")
 
 
 def cmd_up(args):

@@ -2,6 +2,7 @@
 
 import ctypes
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -48,8 +49,16 @@ def http_status(url, headers=None, timeout=2):
         return None
 
 
-def last_log_line(path, max_bytes=4096):
-    """The line of a log's tail that best says what went wrong, to quote in an error."""
+ERROR_MARKS = re.compile(r"^[EF]\d{4} |error|fatal|panic|exception", re.IGNORECASE)
+
+
+def last_log_line(path, max_bytes=16384, since=None):
+    """The log's last error line (Go's ``E``/``F`` lines, a Python error, a panic), to quote
+    in an error; the last line only when there is no error at all. ``since``: only what
+    follows the last line containing it (this run of the component).
+
+    Seen before: SeaweedFS's crash was reported with its last (info) line, "LockRing:
+    applying master ring update", which said nothing of what happened."""
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
@@ -57,12 +66,25 @@ def last_log_line(path, max_bytes=4096):
             lines = f.read().decode("utf-8", "replace").splitlines()
     except OSError:
         return ""
+    if since:
+        marks = [i for i, line in enumerate(lines) if since in line]
+        if marks:
+            lines = lines[marks[-1] + 1:]
     lines = [line.strip() for line in lines if line.strip()]
-    # a Python traceback ends with its message spread over lines: quote the error line
-    for line in reversed(lines[-15:]):
-        if "Error" in line or "error:" in line.lower():
+    for line in reversed(lines[-200:]):
+        if ERROR_MARKS.search(line):
             return line[:300]
     return lines[-1][:300] if lines else ""
+
+
+def exit_reason(returncode):
+    """``exited with code 3`` or ``was killed by SIGKILL``."""
+    if returncode is not None and returncode < 0:
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with code {returncode}"
 
 
 class Component:
@@ -72,7 +94,14 @@ class Component:
     """
 
     def __init__(self, name, argv, log_path, *, env=None, cwd=None, ready=None,
-                 timeout=90, url=None):
+                 timeout=90, url=None, restartable=False, after_restart=None):
+        """``restartable``: the supervisor starts it again when it fails (a backend every
+        running server reaches: its crash must not stop them all); ``after_restart``: what
+        to do once it is ready again (OpenBao starts sealed)."""
+        self.restartable = restartable
+        self.after_restart = after_restart
+        self.restarts = []  # monotonic times of the restarts in the supervisor's window
+        self.last_failure = None
         self.name = name
         self.argv = [str(a) for a in argv]
         self.log_path = log_path
@@ -109,15 +138,19 @@ class Component:
             log.close()
         self.started_at = time.monotonic()
 
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def failure(self):
+        """What ended the process, in one line: exit code or signal, the log's last error."""
+        detail = last_log_line(self.log_path, since=f"starting {self.name}")
+        return (f"{self.name} {exit_reason(self.proc.returncode)}"
+                + (f": {detail}" if detail else "") + f" (log: {self.log_path})")
+
     def check_alive(self):
         """Raise a StackError quoting the log if the process has exited."""
         if self.proc is not None and self.proc.poll() is not None:
-            detail = last_log_line(self.log_path)
-            raise StackError(
-                f"{self.name} exited with code {self.proc.returncode}"
-                + (f": {detail}" if detail else "")
-                + f" (log: {self.log_path})"
-            )
+            raise StackError(self.failure())
 
     def wait_ready(self):
         deadline = time.monotonic() + self.timeout

@@ -7,12 +7,20 @@ import psutil
 
 from ..identity import load_or_create_key, public_pem
 from . import hub, oidc, s3, vault
+from .errors import StackError
 from .process import terminate_all
 from .ports import PortPlan
 from .state import StateDir
 
 ENDPOINTS = "endpoints.json"
 PIDS = "pids.json"
+# A backend that fails is started again, after 1, 2, 4, 8 then 16 s; more than
+# RESTART_LIMIT failures within RESTART_WINDOW seconds stop the stack (it is broken, not
+# unlucky). The hub and users' servers keep running meanwhile: one backend's crash once
+# stopped everyone's kernels.
+BACKOFF = (1, 2, 4, 8, 16)
+RESTART_LIMIT = 5
+RESTART_WINDOW = 300
 
 
 class Stack:
@@ -42,6 +50,10 @@ class Stack:
                 vault.component(self.state, self.ports),
             ]
             for c in backends:
+                c.restartable = True
+            # OpenBao starts sealed: unseal it again with the kept key
+            backends[2].after_restart = lambda: vault.init_and_unseal(self.state, self.ports)
+            for c in backends:
                 self._start(c)
             for c in backends:
                 self._wait(c)
@@ -51,8 +63,9 @@ class Stack:
             vault.configure_jwt_auth(self.state, self.ports, root_token, hub.identity_issuer(self.ports),
                                      public_pem(identity_key))
             self.echo("  ok  openbao unsealed, KV v2 at secret/, JWT login for datalab identities")
-            for c in (hub.proxy_component(self.state, self.ports),
-                      hub.hub_component(self.state, self.ports)):
+            proxy = hub.proxy_component(self.state, self.ports)
+            proxy.restartable = True  # traefik reads the hub's routes from its rules file
+            for c in (proxy, hub.hub_component(self.state, self.ports)):
                 self._start(c)
                 self._wait(c)
         except BaseException:
@@ -71,11 +84,63 @@ class Stack:
         self.echo(f"  ok  {component.name:<24} {component.url:<26} ready in {elapsed:.1f} s")
 
     def watch(self, interval=0.5):
-        """Block while every component runs; raise StackError when one dies."""
+        """Block while the stack runs: restart a backend that fails (with backoff and a
+        limit), raise StackError when the hub dies or a backend keeps failing."""
         while True:
             for c in self.components:
-                c.check_alive()
+                if c.alive():
+                    continue
+                if not c.restartable:
+                    c.check_alive()  # raises, naming the failure
+                self.restart(c)
             time.sleep(interval)
+
+    def restart(self, component):
+        """Start a failed component again, after its backoff; its failure is kept for
+        ``datalab status``."""
+        c = component
+        now = time.monotonic()
+        c.last_failure = c.failure()
+        c.restarts = [t for t in c.restarts if now - t < RESTART_WINDOW]
+        if len(c.restarts) >= RESTART_LIMIT:
+            raise StackError(f"{c.last_failure}; it failed {RESTART_LIMIT + 1} times within "
+                             f"{RESTART_WINDOW // 60} minutes, so the stack stops")
+        delay = BACKOFF[min(len(c.restarts), len(BACKOFF) - 1)]
+        self.echo(f"  !!  {c.last_failure}; restarting it in {delay} s (the hub and servers keep running)")
+        self._write_health(c.name, "restarting")
+        time.sleep(delay)
+        c.restarts.append(time.monotonic())
+        c.restart_count = getattr(c, "restart_count", 0) + 1
+        try:
+            c.start()
+            c.wait_ready()
+            if c.after_restart:
+                c.after_restart()
+        except StackError as e:
+            c.last_failure = str(e)
+            self.echo(f"  !!  {c.name} did not come back: {e}")
+            if c.proc is not None and c.proc.poll() is None:
+                c.stop()  # the next round counts it as a failure and backs off more
+            return
+        self._write_pids()
+        self._write_health(c.name, "running")
+        self.echo(f"  ok  {c.name:<24} restarted ({c.restart_count} since start), "
+                  f"ready in {c.ready_after:.1f} s")
+
+    def health(self):
+        """``{component: {"state", "pid", "restarts", "last_failure"}}`` for ``datalab status``."""
+        return {c.name: {"state": "running" if c.alive() else "down", "pid": c.pid,
+                         "restarts": getattr(c, "restart_count", 0), "last_failure": c.last_failure}
+                for c in self.components}
+
+    def _write_health(self, name, state):
+        if not self.endpoints:
+            return
+        health = self.health()
+        health[name]["state"] = state
+        self.endpoints["health"] = health
+        self.endpoints["components"] = {c.name: c.pid for c in self.components}
+        self.state.write_json(ENDPOINTS, self.endpoints)
 
     def down(self):
         """Stop in reverse order (hub first, so it stops the users' servers)."""
@@ -147,6 +212,7 @@ class Stack:
             "logs_dir": str(self.state / "logs"),
             "pid": os.getpid(),
             "components": {c.name: c.pid for c in self.components},
+            "health": self.health(),
             "isolation": hub.isolation(),
         }
         self.state.write_json(ENDPOINTS, endpoints)
