@@ -8,6 +8,7 @@ import asyncio
 import json
 import mimetypes
 import os
+import sys
 from urllib.parse import quote, urlencode
 
 import tornado.web
@@ -18,7 +19,7 @@ from jupyter_server.utils import url_path_join
 from .._version import __version__
 from ..launchlinks import link
 from ..trainings import pick_language
-from .errors import ServiceError
+from .errors import MAX_DEPTH, ServiceError, depth, integer
 from .secrets import Secrets
 from .storage import Storage, StorageError, check_key, explain
 
@@ -47,6 +48,13 @@ class DatalabHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
 
+    def _handle_request_exception(self, e):
+        if isinstance(e, ServiceError):  # bad input checked in the handler: words, no traceback
+            if not self._finished:
+                self.send_error(e.status, exc_info=sys.exc_info())
+            return
+        super()._handle_request_exception(e)
+
     async def run(self, fn, *args):
         """Run a blocking backend call off the event loop; ServiceError -> HTTP error."""
         try:
@@ -57,10 +65,12 @@ class DatalabHandler(APIHandler):
     def body(self):
         try:
             data = json.loads(self.request.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             raise tornado.web.HTTPError(400, reason="The request body is not valid JSON.") from None
         if not isinstance(data, dict):
             raise tornado.web.HTTPError(400, reason="The request body must be a JSON object.")
+        if depth(data) > MAX_DEPTH:
+            raise tornado.web.HTTPError(400, reason=f"The request body nests deeper than {MAX_DEPTH} levels.")
         return data
 
 
@@ -84,8 +94,9 @@ class SpacesHandler(DatalabHandler):
 class ListHandler(DatalabHandler):
     @tornado.web.authenticated
     async def get(self, space):
+        limit = integer(self.get_argument("limit", None), "limit", minimum=1)
         page = await self.run(_storage(self).list, space, self.get_argument("prefix", ""),
-                              self.get_argument("token", None), self.get_argument("limit", None))
+                              self.get_argument("token", None), limit)
         self.finish(json.dumps(page))
 
 
@@ -296,7 +307,7 @@ class SecretHandler(DatalabHandler):
     async def put(self, space):
         body = self.body()
         result = await self.run(_secrets(self).write, space, body.get("path"), body.get("data"),
-                                body.get("cas"))
+                                integer(body.get("cas"), "cas", minimum=0))
         await refresh_kernel_environment(self)
         self.finish(json.dumps(result))
 
@@ -313,7 +324,7 @@ class SecretValueHandler(DatalabHandler):
     @tornado.web.authenticated
     async def get(self, space):
         result = await self.run(_secrets(self).read, space, self.get_argument("path"),
-                                self.get_argument("version", None))
+                                integer(self.get_argument("version", None), "version", minimum=1))
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(result))
 
@@ -325,7 +336,11 @@ class SecretActionHandler(DatalabHandler):
         if action == "rename":
             result = await self.run(secrets.rename, space, body.get("source"), body.get("target"))
         elif action == "restore":
-            result = await self.run(secrets.restore, space, body.get("path"), body.get("version"))
+            version = integer(body.get("version"), "version", minimum=1)
+            if version is None:
+                raise ServiceError(400, "version: which version to restore is required.",
+                                   "version : la version à restaurer est requise.")
+            result = await self.run(secrets.restore, space, body.get("path"), version)
         else:  # inject
             result = await self.run(secrets.set_injected, space, body.get("path"), body.get("injected"))
         await refresh_kernel_environment(self)
