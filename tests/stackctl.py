@@ -135,6 +135,17 @@ class RunningStack:
         raise KeyError(username)
 
 
+def serve_stack(tmp_path_factory, name="stack"):
+    """A fixture's body: a real `datalab up` of its own, stopped as Ctrl-C would, with no
+    process left behind (yields the RunningStack)."""
+    running = RunningStack(tmp_path_factory.mktemp(name) / "state", free_base_port())
+    running.start()
+    yield running
+    pids = running.stop()
+    assert running.proc.returncode == 0, running.read_output()
+    assert not alive(pids), f"processes left after shutdown: {alive(pids)}"
+
+
 def alive(pids):
     """The PIDs of `pids` that still run (zombies count as gone)."""
     still = []

@@ -141,7 +141,8 @@ class MoveHandler(DatalabHandler):
     @tornado.web.authenticated
     async def post(self, space):
         body = self.body()
-        result = await self.run(_storage(self).move, space, body.get("source"), body.get("target"))
+        result = await self.run(_storage(self).move, space, body.get("source"), body.get("target"),
+                                body.get("overwrite", False))
         self.finish(json.dumps(result))
 
 

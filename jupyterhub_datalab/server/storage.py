@@ -55,6 +55,16 @@ def check_prefix(prefix):
     return check_key(prefix, folder=True)
 
 
+def _exists(client, bucket, key):
+    try:
+        client.head_object(Bucket=bucket, Key=key)
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
 @contextmanager
 def s3_errors(what):
     """Any boto error inside becomes a StorageError saying that we cannot ``what``."""
@@ -211,16 +221,25 @@ class Storage:
                     deleted += len(batch)
         return {"deleted": deleted}
 
-    def move(self, space_id, source, target):
-        """Rename or move a file inside a space (copy, then delete)."""
+    def move(self, space_id, source, target, overwrite=False):
+        """Rename or move a file inside a space (copy, then delete). An existing target is
+        replaced only when asked (``overwrite``): a rename once silently replaced it."""
         source, target = check_key(source), check_key(target)
         if source.endswith("/") or target.endswith("/"):
             raise StorageError(400, "Only files can be renamed for now; folders cannot.")
+        if not isinstance(overwrite, bool):
+            raise StorageError(400, "'overwrite' must be true or false.",
+                               "« overwrite » doit valoir true ou false.")
         bucket, src = self._where(space_id, source)
         _, dst = self._where(space_id, target)
         client = self.client()
         with s3_errors(f"move {source}"):
             client.head_object(Bucket=bucket, Key=src)
+            if not overwrite and src != dst and _exists(client, bucket, dst):
+                raise StorageError(409, f"{target} already exists: choose another name, or replace it "
+                                        "(overwrite).",
+                                   f"{target} existe déjà : choisissez un autre nom, ou remplacez-le "
+                                   "(overwrite).")
             client.copy({"Bucket": bucket, "Key": src}, bucket, dst)
             client.delete_object(Bucket=bucket, Key=src)
         return {"key": target}

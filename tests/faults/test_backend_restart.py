@@ -13,17 +13,13 @@ import time
 import pytest
 
 from ..server.test_storage_api import Client
-from ..stackctl import DATALAB, RemoteKernel, RunningStack, alive, free_base_port
+from ..stackctl import DATALAB, RemoteKernel, serve_stack
 
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory):
-    running = RunningStack(tmp_path_factory.mktemp("faults") / "state", free_base_port())
-    running.start()
-    yield running
-    pids = running.stop()
-    assert running.proc.returncode == 0, running.read_output()
-    assert not alive(pids), f"processes left after shutdown: {alive(pids)}"
+    """A stack of this module's own: its backends get killed."""
+    yield from serve_stack(tmp_path_factory, "faults")
 
 
 def status(stack):
@@ -65,7 +61,7 @@ def test_a_killed_backend_comes_back_and_kernels_keep_computing(own_stack, compo
         assert "LockRing" not in failure  # an info line is not the cause
         # its data came back with it: writes work again, the kernel still has its state
         if component == "seaweedfs":
-            r = wait_for(lambda: (r := storage("PUT", "personal/upload", params={"key": "after-crash.txt"},
+            wait_for(lambda: (r := storage("PUT", "personal/upload", params={"key": "after-crash.txt"},
                                                data=b"still here")).status_code == 200 and r, 60,
                          "uploading again")
             assert storage("GET", "personal/object", params={"key": "after-crash.txt"}).content == b"still here"

@@ -123,7 +123,11 @@ async def test_a_hashed_username_gets_its_namespaces(monkeypatch):
         created.append((manifest["kind"], manifest["metadata"]["name"]))
         return "created"
 
+    async def no_departures():
+        return []
+
     monkeypatch.setattr(spawner, "ensure_object", ensure)
+    monkeypatch.setattr(spawner, "revoke_departed_projects", no_departures)  # tested on the emulated API
     done = await spawner.ensure_namespaces()
     assert ("Namespace", f"user-{name}") in created and done["created"], done
 

@@ -7,19 +7,9 @@ import secrets
 import pytest
 
 from ..stackctl import run_in_kernel
-from .test_storage_api import Client
+from .test_secrets_api import alice, bob  # noqa: F401  (the same clients, fixtures of this module)
 
 TOKEN = f"team-{secrets.token_hex(8)}"
-
-
-@pytest.fixture(scope="module")
-def alice(stack):
-    return Client(stack, "alice", api="secrets")
-
-
-@pytest.fixture(scope="module")
-def bob(stack):
-    return Client(stack, "bob", api="secrets")
 
 
 def kernel_env(stack, client, name):

@@ -239,3 +239,19 @@ def test_injected_credentials_cannot_delete_or_share_what_is_not_theirs(stack, a
         assert b"AccessDenied" in r.content, r.content[:200]
     assert alice("GET", "personal/object", params={"key": "m/keep.txt"}).content == b"keep"
     assert alice("GET", "project-stats/object", params={"key": "m/team.txt"}).content == b"team"
+
+
+def test_a_rename_never_replaces_a_file_unless_asked(alice):
+    """Seen before: a rename onto an existing object silently replaced it."""
+    assert alice("PUT", "personal/upload", params={"key": "keep/a.txt"}, data=b"A").status_code == 200
+    assert alice("PUT", "personal/upload", params={"key": "keep/b.txt"}, data=b"B").status_code == 200
+    r = alice("POST", "personal/move", json={"source": "keep/a.txt", "target": "keep/b.txt"})
+    assert r.status_code == 409 and "already exists" in r.json()["message"], r.text
+    assert alice("GET", "personal/object", params={"key": "keep/b.txt"}).content == b"B"
+    assert alice("GET", "personal/object", params={"key": "keep/a.txt"}).content == b"A"
+    assert alice("POST", "personal/move", json={"source": "keep/a.txt", "target": "keep/b.txt",
+                                                "overwrite": "yes"}).status_code == 400
+    r = alice("POST", "personal/move", json={"source": "keep/a.txt", "target": "keep/b.txt", "overwrite": True})
+    assert r.status_code == 200, r.text
+    assert alice("GET", "personal/object", params={"key": "keep/b.txt"}).content == b"A"
+    assert alice("GET", "personal/object", params={"key": "keep/a.txt"}).status_code == 404
