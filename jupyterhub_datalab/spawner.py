@@ -502,10 +502,9 @@ class DatalabLocalSpawner(CatalogMixin, CredentialsMixin, SimpleLocalProcessSpaw
         hidden = [os.path.realpath(p) for p in self.sandbox_hidden_paths]
         for path in hidden:
             argv += ["--tmpfs", path]
-        # what the server runs from, when a hidden path (or /tmp) holds it
-        import jupyterhub_datalab
-
-        needed = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(jupyterhub_datalab.__file__))}
+        # what the server runs from (the environment, this package's source for an editable
+        # install), when a hidden path (or /tmp) holds it
+        needed = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
         executable = shutil.which(cmd[0]) if cmd else None
         if executable:
             needed.add(os.path.dirname(os.path.realpath(executable)))

@@ -94,13 +94,12 @@ class Component:
     """
 
     def __init__(self, name, argv, log_path, *, env=None, cwd=None, ready=None,
-                 timeout=90, url=None, restartable=False, after_restart=None):
-        """``restartable``: the supervisor starts it again when it fails (a backend every
-        running server reaches: its crash must not stop them all); ``after_restart``: what
-        to do once it is ready again (OpenBao starts sealed)."""
-        self.restartable = restartable
-        self.after_restart = after_restart
+                 timeout=90, url=None):
+        # set by the supervisor (Stack.up decides what restarts, in one place):
+        self.restartable = False  # start it again when it fails (its crash must not stop all)
+        self.after_restart = None  # what to do once it is ready again (OpenBao starts sealed)
         self.restarts = []  # monotonic times of the restarts in the supervisor's window
+        self.restart_count = 0
         self.last_failure = None
         self.name = name
         self.argv = [str(a) for a in argv]

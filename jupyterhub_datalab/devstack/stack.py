@@ -110,7 +110,7 @@ class Stack:
         self._write_health(c.name, "restarting")
         time.sleep(delay)
         c.restarts.append(time.monotonic())
-        c.restart_count = getattr(c, "restart_count", 0) + 1
+        c.restart_count += 1
         try:
             c.start()
             c.wait_ready()
@@ -130,7 +130,7 @@ class Stack:
     def health(self):
         """``{component: {"state", "pid", "restarts", "last_failure"}}`` for ``datalab status``."""
         return {c.name: {"state": "running" if c.alive() else "down", "pid": c.pid,
-                         "restarts": getattr(c, "restart_count", 0), "last_failure": c.last_failure}
+                         "restarts": c.restart_count, "last_failure": c.last_failure}
                 for c in self.components}
 
     def _write_health(self, name, state):

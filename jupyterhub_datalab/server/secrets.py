@@ -157,7 +157,7 @@ class Secrets:
         keys = [k for k in (answer or {}).get("data", {}).get("keys", []) if not k.startswith(".")]
         folders = sorted(k for k in keys if k.endswith("/"))
         secrets = sorted(k for k in keys if not k.endswith("/"))
-        opted = self._opt_ins()
+        opted = self._opt_ins() if space_id != "personal" else None  # one read per listing
         return {"space": space_id, "folder": folder,
                 "folders": [{"path": folder + k, "name": k.rstrip("/")} for k in folders],
                 "secrets": [{"path": folder + k, "name": k,
@@ -297,12 +297,14 @@ class Secrets:
         self._call("POST", f"{self.mount}/metadata/{base}/{path}", {"custom_metadata": custom})
         return {"path": path, "injected": injected}
 
-    def injected(self, space_id, folder=""):
-        """Paths of the secrets of a space this person injects (walks personal folders)."""
+    def injected(self, space_id, folder="", opted=None):
+        """Paths of the secrets of a space this person injects (walks personal folders);
+        ``opted``: the person's project choices, when the caller read them already."""
         base = self._base(space_id)
         if space_id != "personal":
             prefix = f"{space_id}/"
-            return sorted(p[len(prefix):] for p in self._opt_ins() if p.startswith(prefix))
+            opted = self._opt_ins() if opted is None else opted
+            return sorted(p[len(prefix):] for p in opted if p.startswith(prefix))
         found = []
         pending = [folder]
         while pending:
@@ -327,8 +329,10 @@ class Secrets:
         secret, but not into a proxy or a loader path.
         """
         env = {}
-        for space in reversed(self.spaces()):
-            for path in self.injected(space["id"]):
+        spaces = self.spaces()
+        opted = self._opt_ins() if len(spaces) > 1 else set()  # read once for every project
+        for space in reversed(spaces):
+            for path in self.injected(space["id"], opted=opted):
                 try:
                     env.update(self.read(space["id"], path)["data"])
                 except SecretsError as e:
