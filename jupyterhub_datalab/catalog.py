@@ -46,9 +46,10 @@ ENTRY_KEYS = {"$schema", "id", "kind", "name", "description", "icon", "category"
 REQUIRED = ("id", "kind", "name", "description", "icon", "category", "image", "options")
 KUBERNETES_KEYS = {"cmd", "args", "port", "uid", "gid", "fs_gid", "working_dir", "env",
                    "default_url", "gpu"}
-LOCAL_KEYS = {"cmd", "requires", "env", "default_url", "unavailable", "runner", "files"}
+LOCAL_KEYS = {"cmd", "requires", "env", "default_url", "unavailable", "runner", "files", "listen"}
 # a service's own section: how clients reach it, what is generated, where its data lives
-SERVICE_KEYS = {"port", "ui", "secrets", "connection", "data_path", "ready", "workspace_paths"}
+SERVICE_KEYS = {"port", "ui", "secrets", "connection", "data_path", "ready", "workspace_paths",
+                "client_token"}
 LOCAL_RUNNERS = ("command", "postgresql")
 # a training's section: where its material comes from, which notebook opens first per language
 TRAINING_KEYS = {"material", "open"}
@@ -59,7 +60,7 @@ FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 # ``{port}``, ``{secret.password}``, ``{option.database}``: filled when a service is launched
 SERVICE_TEMPLATE = re.compile(r"(?<!\{)\{([a-z_]+)(?:\.([A-Za-z0-9_.-]+))?\}(?!\})")
 SERVICE_VALUES = {"host", "port", "prefix", "owner", "name", "namespace", "data", "run",
-                  "workspace"}
+                  "workspace", "socket", "url"}
 SERVICE_GROUPS = {"secret", "option", "credential"}
 ID = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -463,6 +464,10 @@ def _check_service(doc, file, errors):
                                        "expected NAME (capitals) -> string"))
         else:
             _check_templates(value, f"service.connection.{name}", file, errors, secrets, options)
+    token = service.get("client_token")
+    if token is not None and not (isinstance(token, str) and ENV_NAME.match(token)):
+        errors.append(CatalogError(file, "service.client_token",
+                                   "expected the NAME of the variable clients read a bearer token from"))
     data_path = service.get("data_path")
     if data_path is not None and not (isinstance(data_path, str) and data_path.startswith("/")):
         errors.append(CatalogError(file, "service.data_path",
@@ -514,6 +519,13 @@ def _check_service(doc, file, errors):
                                        f"expected one of {', '.join(LOCAL_RUNNERS)}"))
         elif runner == "command" and "cmd" not in local:
             errors.append(CatalogError(file, "local.cmd", "the command runner needs a cmd"))
+        if local.get("listen", "tcp") not in ("tcp", "unix"):
+            errors.append(CatalogError(file, "local.listen", 'expected "tcp" (a loopback port, '
+                                       'for servers with a password) or "unix" (a socket only '
+                                       'the proxy reaches: {socket})'))
+        elif local.get("listen") == "unix" and not service.get("ui"):
+            errors.append(CatalogError(file, "local.listen", '"unix" is for web UIs: clients '
+                                       'reach them through the proxy (service.ui)'))
         files = local.get("files", {})
         if not isinstance(files, dict):
             errors.append(CatalogError(file, "local.files", "expected {file name: template}"))
@@ -660,6 +672,8 @@ def service_values(options, secrets=(), credentials=None, **values):
     """The placeholder values of one launch, flattened: ``option.<path>``, ``secret.<name>``,
     ``credential.<VAR>``, plus ``values`` (host, port, prefix, owner...)."""
     out = {k: v for k, v in values.items() if v is not None}
+    if "url" not in values and out.get("host") and out.get("port"):
+        out["url"] = f"http://{out['host']}:{out['port']}{out.get('prefix', '')}"
 
     def flat(value, prefix):
         if isinstance(value, dict):

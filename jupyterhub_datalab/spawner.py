@@ -20,14 +20,12 @@ multi-tenant production.
 
 import asyncio
 import os
-import shutil
-import sys
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from tornado import web
 from traitlets import Bool, HasTraits, Instance, Integer, List, Unicode, default
 
-from . import trainings
+from . import sandbox, trainings
 from .catalog import DatalabCatalog, OptionsError
 from .credentials import (
     CredentialsError,
@@ -492,26 +490,11 @@ class DatalabLocalSpawner(CatalogMixin, CredentialsMixin, SimpleLocalProcessSpaw
 
     def sandboxed(self, cmd):
         """``cmd`` inside bubblewrap (``sandbox``), or a clear error when bwrap is missing."""
-        bwrap = shutil.which("bwrap")
-        if bwrap is None:
-            raise web.HTTPError(500, "The sandbox needs bubblewrap: apt-get install bubblewrap / "
-                                     "Le bac à sable demande bubblewrap : apt-get install bubblewrap")
-        home = os.path.realpath(self.home_dir)
-        argv = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--cap-drop", "ALL",
-                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-        hidden = [os.path.realpath(p) for p in self.sandbox_hidden_paths]
-        for path in hidden:
-            argv += ["--tmpfs", path]
-        # what the server runs from (the environment, this package's source for an editable
-        # install), when a hidden path (or /tmp) holds it
-        needed = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
-        executable = shutil.which(cmd[0]) if cmd else None
-        if executable:
-            needed.add(os.path.dirname(os.path.realpath(executable)))
-        for path in sorted(os.path.realpath(p) for p in needed):
-            if any(path == h or path.startswith(h + os.sep) for h in [*hidden, "/tmp"]):
-                argv += ["--ro-bind", path, path]
-        return [*argv, "--bind", home, home, "--chdir", home, "--", *cmd]
+        try:
+            return sandbox.bwrap_argv(cmd, writable=[self.home_dir], hidden=self.sandbox_hidden_paths,
+                                      chdir=self.home_dir)
+        except sandbox.SandboxUnavailable as e:
+            raise web.HTTPError(500, str(e)) from None
 
     async def start(self):
         if not self.sandbox:

@@ -58,13 +58,15 @@ def test_the_shipped_services_load_and_validate():
     for entry in services.values():
         assert entry.service["port"] and entry.name["fr"] and entry.description["fr"]
         assert "latest" not in entry.versions
-    assert services["mlflow"].service["connection"]["MLFLOW_TRACKING_URI"] == "http://{host}:{port}{prefix}"
+    assert services["mlflow"].service["connection"]["MLFLOW_TRACKING_URI"] == "{url}"
+    assert services["mlflow"].service["client_token"] == "MLFLOW_TRACKING_TOKEN"
+    assert services["mlflow"].local["listen"] == services["app"].local["listen"] == "unix"
     assert services["postgresql"].service["secrets"] == ["password"]
 
 
 @pytest.mark.parametrize("change, expected", [
     (lambda d: d.pop("service"), "kv.json: service: required for a service"),
-    (lambda d: d["service"].update(extra=1), "kv.json: service.extra: unknown key; known: connection, data_path"),
+    (lambda d: d["service"].update(extra=1), "kv.json: service.extra: unknown key; known: client_token, connection, data_path"),
     (lambda d: d["service"].update(port=70000), "kv.json: service.port: expected the port it listens on (1-65535)"),
     (lambda d: d["service"].update(port="6379"), "kv.json: service.port: expected the port"),
     (lambda d: d["service"].update(ui={"path": "ui"}), 'kv.json: service.ui: expected null (no web UI) or {"path": "/..."}'),
@@ -95,6 +97,9 @@ def test_the_shipped_services_load_and_validate():
     (lambda d: d["local"]["files"].update({"kv.conf": "{secret.other}"}),
      "kv.json: local.files.kv.conf: {secret.other} is not declared in service.secrets"),
     (lambda d: d.update(kind="environment"), "kv.json: service: only entries of kind 'service' have this section"),
+    (lambda d: d["local"].update(listen="udp"), 'kv.json: local.listen: expected "tcp"'),
+    (lambda d: d["local"].update(listen="unix"), 'kv.json: local.listen: "unix" is for web UIs'),
+    (lambda d: d["service"].update(client_token="lower"), "kv.json: service.client_token: expected the NAME"),
 ])
 def test_each_mistake_gets_a_precise_error(change, expected):
     errors = errors_of(change)

@@ -5,6 +5,7 @@ alice's and bob's AWS_* and VAULT_TOKEN from /proc/*/environ, the OpenBao root t
 state dir, and any bucket at the filer (base port + 11) without credentials."""
 
 import json
+import os
 
 import pytest
 
@@ -88,3 +89,67 @@ def test_carols_kernel_sees_no_other_user_nor_the_state_dirs_keys(stack, session
     out = run_in_kernel(sessions["alice"], stack.hub_url, "alice",
                         "import os; print(bool(os.environ.get('AWS_SECRET_ACCESS_KEY')), os.getcwd())")
     assert out.split()[0] == "True" and out.split()[1].endswith("users/alice"), out
+
+
+SCAN = r"""
+import json, os, urllib.request, urllib.error
+ports = set()
+for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    for line in open(table).read().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "0A":  # LISTEN, on any address of this machine
+            ports.add(int(local.rsplit(":", 1)[1], 16))
+answers = {}
+for port in sorted(ports):
+    url = f"http://127.0.0.1:{port}" + PATH + "_stcore/health"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            answers[port] = [r.status, r.read(50).decode(errors="replace")]
+    except urllib.error.HTTPError as e:
+        answers[port] = [e.code, ""]
+    except Exception as e:
+        answers[port] = [type(e).__name__, ""]
+request = urllib.request.Request(HUB_URL + PATH + "_stcore/health",
+                                 headers={"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"]})
+try:
+    with urllib.request.urlopen(request, timeout=10) as r:
+        answers["hub"] = [r.status, r.read(50).decode(errors="replace")]
+except urllib.error.HTTPError as e:
+    answers["hub"] = [e.code, ""]
+print(json.dumps(answers))
+"""
+
+
+def test_an_app_answers_only_the_proxy_and_sees_nothing_of_the_machine(stack, sessions):
+    """alice's app (her code, which she may share) runs sandboxed and listens where only the
+    datalab's proxy reaches it. Seen before: MLflow and Streamlit answered on their own
+    loopback ports to anyone, and an app ran as the stack's account outside any sandbox."""
+    from .server.test_storage_api import Client
+    from .service.test_companions_api import wait_ready
+
+    alice = Client(stack, "alice", api="services")
+    apps = stack.state_dir / "users/alice/apps"
+    apps.mkdir(parents=True, exist_ok=True)
+    (apps / "peek.py").write_text("import streamlit as st\nst.write('hello')\n")
+    r = alice("POST", "services", json={"entry": "app", "name": "peek",
+                                        "options": {"file": "apps/peek.py", "secrets": False}})
+    assert r.status_code == 201, r.text
+    try:
+        path = wait_ready(alice, "alice", "peek")["url"]
+        scan = SCAN.replace("HUB_URL", repr(stack.hub_url)).replace("PATH", repr(path))
+        # carol finds every listening port of the machine: none serves alice's app
+        answers = json.loads(run_in_kernel(sessions["carol"], stack.hub_url, "carol", scan).strip().splitlines()[-1])
+        assert len(answers) > 5, answers  # she did see the stack's ports
+        served = {port: a for port, a in answers.items() if a[0] == 200 and a[1].strip() == "ok"}
+        assert not served, f"alice's app answers carol at {served}"
+        assert answers["hub"][0] in (403, 404), answers["hub"]  # her own token: not hers to open
+        # alice's own kernel reaches it through the proxy with her server's token
+        answers = json.loads(run_in_kernel(sessions["alice"], stack.hub_url, "alice", scan).strip().splitlines()[-1])
+        assert answers["hub"] == [200, "ok"], answers["hub"]
+        # and it runs in a sandbox of its own: another PID namespace than the stack's
+        record = json.loads((stack.state_dir / "services/local/alice/peek/companion.json").read_text())
+        assert record["sandboxed"] and record["socket"], record
+        own = os.readlink("/proc/self/ns/pid")
+        assert os.readlink(f"/proc/{record['pid']}/ns/pid") != own
+    finally:
+        alice("DELETE", "services/alice/peek")

@@ -10,6 +10,22 @@ from __future__ import annotations
 
 import abc
 from dataclasses import asdict, dataclass, field
+from urllib.parse import quote, unquote, urlparse
+
+
+def unix_url(path, prefix=""):
+    """``http+unix://<socket, quoted>/<prefix>``: a web UI listening on a Unix socket."""
+    return f"http+unix://{quote(str(path), safe='')}{prefix}"
+
+
+def unix_socket_of(url):
+    """(socket path, ``http://localhost/<path>``) of a ``unix_url``, or (None, url)."""
+    parsed = urlparse(url)
+    if parsed.scheme != "http+unix":
+        return None, url
+    rest = url[len("http+unix://") + len(parsed.netloc):]
+    return unquote(parsed.netloc), "http://localhost" + (rest or "/")
+
 
 # the life of a companion, as users see it
 STATUSES = ("starting", "ready", "failed", "stopped")
@@ -90,4 +106,12 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def ui_target(self, companion: Companion) -> str | None:
-        """The base URL of its web UI for the authenticated proxy, or None."""
+        """The base URL of its web UI for the authenticated proxy, or None: ``http://...``,
+        or ``http+unix://...`` (``unix_url``) for a UI listening on a Unix socket."""
+
+    def via_proxy(self, companion: Companion) -> bool:
+        """Do clients reach it only through the datalab's authenticated proxy (the
+        ``{url}`` of its connection), with their own hub token as bearer? The local backend
+        serves web UIs on Unix sockets nobody else reaches; on Kubernetes, network policies
+        guard a companion's address instead."""
+        return False

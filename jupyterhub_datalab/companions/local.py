@@ -7,8 +7,7 @@ Each companion lives in ``<root>/<owner>/<name>/``::
     log              everything it printed
     events.jsonl     what happened to it, one JSON object a line
 
-Processes run in their own session on a free 127.0.0.1 port, and do not die with the
-hub service: a new ``LocalBackend`` on the same root adopts the running ones (PID and
+Processes run in their own session, and do not die with the hub service: a new ``LocalBackend`` on the same root adopts the running ones (PID and
 start time checked, so a reused PID is never mistaken for a companion) and reports the
 others stopped; ``launch`` on an existing record starts it again on its data, with the
 same secrets and, when it is still free, the same port.
@@ -19,6 +18,15 @@ How an entry runs is said by its ``local`` section (see ``catalog/README.md``): 
 generated password, then the database from the options) and, when the hub runs as
 root, runs PostgreSQL as an unprivileged user through a user namespace (PostgreSQL
 refuses root).
+
+Where clients connect: PostgreSQL and Redis on a free 127.0.0.1 port, behind their
+generated password. Web UIs (MLflow, apps: code of their owner, open to a project) have
+no password of their own, so with ``local.listen: "unix"`` they listen on a Unix socket
+in their folder instead, which only this service reaches: browsers and kernels come
+through the authenticated proxy (``client_url``, with the caller's own hub token).
+With ``sandbox`` each companion runs in bubblewrap (``jupyterhub_datalab.sandbox``):
+its own processes only, the state dir hidden but its own folder (and its owner's
+workspace for apps), so an app cannot read other users' credentials or the stack's keys.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import os
 import pwd
 import re
 import secrets as secrets_module
+import select
 import shutil
 import signal
 import socket
@@ -42,12 +51,13 @@ from pathlib import Path
 import psutil
 
 from ..catalog import fill_service, service_values
+from .. import sandbox as bubblewrap
 from ..devstack.process import http_status
-from . import Backend, BackendError, Companion
+from . import Backend, BackendError, Companion, unix_url
 
 HOST = "127.0.0.1"
 NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-RECORD, LOG, EVENTS, DATA = "companion.json", "log", "events.jsonl", "data"
+RECORD, LOG, EVENTS, DATA, SOCKET = "companion.json", "log", "events.jsonl", "data", "ui.sock"
 PORT_TAKEN = re.compile(r"address already in use|could not bind|bind.*in use|port is already",
                         re.IGNORECASE)
 
@@ -141,10 +151,39 @@ def _exit_code(pid):
 
 def _signal_group(pid, sig):
     try:
-        os.killpg(pid, sig)  # its session: servers with workers (uvicorn, postgres)
+        # its process group: servers with workers (uvicorn, postgres), and in a sandbox
+        # every process of it (``pid`` is then the sandbox, bwrap the group's leader)
+        os.killpg(os.getpgid(pid), sig)
     except (ProcessLookupError, PermissionError):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, sig)
+
+
+def _signal_sandboxed(pid, sig, group):
+    """Signal what runs in the sandbox ``pid`` (with its workers when ``group``), not the
+    sandbox itself: it would die at once and take the command down mid-shutdown."""
+    with contextlib.suppress(psutil.Error):
+        for child in psutil.Process(pid).children(recursive=group):
+            with contextlib.suppress(psutil.Error):
+                child.send_signal(sig)
+
+
+def _sandbox_pid(info_read, proc, timeout=10):
+    """The sandbox's own process, as bwrap's ``--info-fd`` names it (it lives exactly as
+    long as what runs inside); bwrap's when it said nothing (it failed: its log says why)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    with os.fdopen(info_read, "rb", buffering=0) as f:
+        while time.monotonic() < deadline and proc.poll() is None:
+            ready, _, _ = select.select([f], [], [], 0.1)
+            if ready:
+                chunk = f.read(4096)
+                if not chunk:
+                    break
+                data += chunk
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    return int(json.loads(data)["child-pid"])
+    return proc.pid
 
 
 def _drop_root():
@@ -168,6 +207,22 @@ def _drop_root():
     return argv
 
 
+async def unix_http_status(path, url_path, timeout=2):
+    """The status code of ``GET url_path`` on a Unix socket, or None."""
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(path), timeout)
+    except (TimeoutError, OSError):
+        return None
+    try:
+        writer.write(f"GET {url_path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
+        line = await asyncio.wait_for(reader.readline(), timeout)
+        return int(line.split()[1])
+    except (TimeoutError, OSError, ValueError, IndexError):
+        return None
+    finally:
+        writer.close()
+
+
 # -- the backend ----------------------------------------------------------------------------
 
 
@@ -179,13 +234,21 @@ class LocalBackend(Backend):
     ``ui_prefix``: the URL path the authenticated proxy serves a companion's web UI
     under (``{owner}``, ``{name}`` filled); UIs are started with it as their base path.
     A launch may give its own in ``companion.endpoint["prefix"]``.
+    ``client_url``: where kernels reach a UI that listens on a Unix socket (``{owner}``,
+    ``{name}``): the proxy's address on the hub, e.g.
+    ``http://127.0.0.1:8000/services/datalab/open/{owner}/{name}``.
+    ``sandbox``: run each companion in bubblewrap, ``hidden_paths`` hidden (the state dir).
     """
 
     def __init__(self, root, *, workspaces=None, ui_prefix="/services/datalab/proxy/{owner}/{name}",
-                 which=find_command, stop_timeout=15):
+                 client_url=None, sandbox=False, hidden_paths=(), which=find_command,
+                 stop_timeout=15):
         self.root = Path(root).expanduser().absolute()
         self.workspaces = workspaces or str(self.root.parent / "users" / "{owner}")
         self.ui_prefix = ui_prefix
+        self.client_url = client_url
+        self.sandbox = sandbox
+        self.hidden_paths = list(hidden_paths)
         self.which = which
         self.stop_timeout = stop_timeout
 
@@ -251,7 +314,10 @@ class LocalBackend(Backend):
         # secrets are made once: the data (PostgreSQL's cluster) was initialised with them
         kept = (record or {}).get("companion", {}).get("secrets") or companion.secrets or {}
         made = {n: kept.get(n) or secrets_module.token_urlsafe(24) for n in service.get("secrets", [])}
-        port = free_port((record or {}).get("port"))
+        local = entry.local
+        unix = local.get("listen") == "unix"
+        sock = folder / SOCKET
+        port = None if unix else free_port((record or {}).get("port"))
         prefix = companion.endpoint["prefix"] if "prefix" in companion.endpoint \
             else (record or {}).get("prefix")
         if prefix is None:
@@ -259,8 +325,13 @@ class LocalBackend(Backend):
         prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         data = folder / DATA
         workspace = Path(self.workspaces.format(owner=companion.owner)).expanduser().absolute()
+        if unix:  # kernels come through the proxy; None when it has no address (no {url})
+            url = self.client_url.format(owner=companion.owner, name=companion.name) \
+                if self.client_url else None
+        else:
+            url = f"http://{HOST}:{port}{prefix}"
         values = service_values(launch.options, made, credentials, host=HOST, port=port,
-                                prefix=prefix, owner=companion.owner, name=companion.name,
+                                socket=str(sock) if unix else None, url=url, prefix=prefix, owner=companion.owner, name=companion.name,
                                 namespace=companion.namespace or f"user-{companion.owner}",
                                 data=data, run=folder, workspace=workspace)
         self._check_workspace_paths(service, values, workspace)
@@ -277,7 +348,6 @@ class LocalBackend(Backend):
                 raise BackendError(f"{entry.id}: no value for {{{e.args[0]}}}",
                                    f"{entry.id} : pas de valeur pour {{{e.args[0]}}}") from None
 
-        local = entry.local
         env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
                "HOME": str(folder), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC"}
         env.update({k: fill(v) for k, v in (local.get("env") or {}).items()})
@@ -309,14 +379,20 @@ class LocalBackend(Backend):
         if ready.get("exec"):
             ready["exec"] = [fill(a) for a in ready["exec"]]
             ready["exec"][0] = self.which(ready["exec"][0]) or ready["exec"][0]
-        pid, started = self._spawn(argv, folder, env, cwd)
+        if unix:
+            sock.unlink(missing_ok=True)  # left by a crash: the server would not bind
+        writable = [folder, workspace] if service.get("workspace_paths") else [folder]
+        nobody = self.sandbox and local.get("runner") == "postgresql" and os.geteuid() == 0
+        pid, started = self._spawn(argv, folder, env, cwd, writable if self.sandbox else None,
+                                   as_nobody=nobody)
         record = {
             "companion": {**companion.to_dict(), "secrets": made, "status": "starting",
                           "version": launch.version, "entry": entry.id,
                           "created": (record or {}).get("companion", {}).get("created")
                           or companion.created or time.time()},
             "pid": pid, "pid_started": started, "port": port, "prefix": prefix,
-            "ui": f"http://{HOST}:{port}{prefix}/" if ui else None,
+            "socket": str(sock) if unix else None, "sandboxed": self.sandbox,
+            "ui": (unix_url(sock, prefix) if unix else f"http://{HOST}:{port}{prefix}") + "/" if ui else None,
             "ui_path": ui["path"] if ui else None,
             "ready": ready, "launched": time.time(),
             "ready_after": None, "wanted": "running", "exit_reported": False,
@@ -324,7 +400,8 @@ class LocalBackend(Backend):
         }
         self._write(folder, record)
         self._event(folder, f"{'started' if fresh else 'started again on its data'}: "
-                            f"process {pid} on {HOST}:{port}")
+                            f"process {pid}{' in a sandbox' if self.sandbox else ''} on "
+                            + (f"its socket {sock.name}" if unix else f"{HOST}:{port}"))
         self._fill(companion, record)
 
     def _check_workspace_paths(self, service, values, workspace):
@@ -365,7 +442,9 @@ class LocalBackend(Backend):
                            "log_min_messages=warning", "-c", "fsync=off", "postgres"],
                           stdin=f'CREATE DATABASE "{database}" OWNER "{user}";\n')
             self._event(folder, f"initialised a PostgreSQL cluster with database {database}")
-        return [*as_user, postgres, "-D", str(data), "-p", str(port),
+        # in a sandbox, its own user namespace does what unshare does (unshare cannot map
+        # users there: the sandbox has no capabilities)
+        return [*([] if self.sandbox else as_user), postgres, "-D", str(data), "-p", str(port),
                 "-c", f"listen_addresses={HOST}", "-c", "unix_socket_directories=",
                 "-c", "logging_collector=off"]
 
@@ -379,23 +458,43 @@ class LocalBackend(Backend):
             raise BackendError(f"{what} failed (code {done.returncode}):\n{lines}",
                                f"{what} a échoué (code {done.returncode}) :\n{lines}")
 
-    def _spawn(self, argv, folder, env, cwd):
-        with open(folder / LOG, "ab", buffering=0) as log:
-            log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting\n".encode())
+    def _spawn(self, argv, folder, env, cwd, writable=None, as_nobody=False):
+        """Start ``argv`` in its own session (in a sandbox when ``writable`` is given: the
+        folders it may write); (the PID that lives as long as it, its start time)."""
+        info_read = info_write = None
+        if writable is not None:
+            info_read, info_write = os.pipe()
             try:
-                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                        stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                        start_new_session=True)
-            except OSError as e:
-                raise BackendError(f"{argv[0]} could not be started: {e.strerror}",
-                                   f"{argv[0]} n'a pas pu être lancé : {e.strerror}",
-                                   status=503) from None
-        _CHILDREN[proc.pid] = proc
+                argv = bubblewrap.bwrap_argv(argv, writable=writable, hidden=self.hidden_paths,
+                                             chdir=cwd, die_with_parent=False, info_fd=info_write,
+                                             as_nobody=as_nobody)
+            except bubblewrap.SandboxUnavailable as e:
+                os.close(info_read), os.close(info_write)
+                raise BackendError(e.en, e.fr, status=503) from None
         try:
-            started = psutil.Process(proc.pid).create_time()
+            with open(folder / LOG, "ab", buffering=0) as log:
+                log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting\n".encode())
+                try:
+                    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                            stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                            start_new_session=True,
+                                            pass_fds=(info_write,) if info_write else ())
+                except OSError as e:
+                    raise BackendError(f"{argv[0]} could not be started: {e.strerror}",
+                                       f"{argv[0]} n'a pas pu être lancé : {e.strerror}",
+                                       status=503) from None
+        finally:
+            if info_write is not None:
+                os.close(info_write)
+        pid = proc.pid
+        if info_read is not None:
+            pid = _sandbox_pid(info_read, proc)
+        _CHILDREN[pid] = proc
+        try:
+            started = psutil.Process(pid).create_time()
         except psutil.NoSuchProcess:
             started = time.time()
-        return proc.pid, started
+        return pid, started
 
     def _fill(self, companion, record):
         """Bring the caller's Companion up to date with the record."""
@@ -404,8 +503,8 @@ class LocalBackend(Backend):
         companion.version = stored.get("version", companion.version)
         companion.created = stored.get("created") or companion.created
         companion.endpoint = {"host": HOST, "port": record["port"], "prefix": record["prefix"],
-                              "ui": record["ui"], "ui_path": record.get("ui_path"),
-                              "pid": record.get("pid")}
+                              "socket": record.get("socket"), "ui": record["ui"],
+                              "ui_path": record.get("ui_path"), "pid": record.get("pid")}
 
     async def _probe(self, record):
         ready = record.get("ready") or {"tcp": True}
@@ -423,9 +522,14 @@ class LocalBackend(Backend):
                 await proc.wait()
                 return False
         if ready.get("http"):
-            url = f"http://{HOST}:{record['port']}{record['prefix']}{ready['http']}"
-            code = await asyncio.to_thread(http_status, url, None, 2)
+            if record.get("socket"):
+                code = await unix_http_status(record["socket"], f"{record['prefix']}{ready['http']}")
+            else:
+                url = f"http://{HOST}:{record['port']}{record['prefix']}{ready['http']}"
+                code = await asyncio.to_thread(http_status, url, None, 2)
             return code is not None and 200 <= code < 400
+        if record.get("socket"):
+            return await unix_http_status(record["socket"], record["prefix"] + "/") is not None
         try:
             _, writer = await asyncio.wait_for(asyncio.open_connection(HOST, record["port"]), 2)
         except (TimeoutError, OSError):
@@ -469,7 +573,7 @@ class LocalBackend(Backend):
         code = _exit_code(record.get("pid"))
         how = f"exited with code {code}" if code is not None else "is no longer running"
         how_fr = f"s'est arrêté (code {code})" if code is not None else "ne tourne plus"
-        if any(PORT_TAKEN.search(line) for line in lines):
+        if record.get("port") and any(PORT_TAKEN.search(line) for line in lines):
             head = words(f"it {how}: port {record['port']} is taken by another program; "
                          "start it again to use another port",
                          f"il {how_fr} : le port {record['port']} est pris par un autre programme ; "
@@ -509,7 +613,9 @@ class LocalBackend(Backend):
         pid = record.get("pid")
         if _alive(pid, record.get("pid_started")):
             how = record.get("stop_signal", signal.SIGTERM)
-            if record.get("stop_group", True):
+            if record.get("sandboxed"):
+                _signal_sandboxed(pid, how, record.get("stop_group", True))
+            elif record.get("stop_group", True):
                 _signal_group(pid, how)
             else:
                 os.kill(pid, how)
@@ -558,3 +664,7 @@ class LocalBackend(Backend):
     def ui_target(self, companion: Companion) -> str | None:
         record = self._read(self.dir(companion))
         return record.get("ui") if record else None
+
+    def via_proxy(self, companion: Companion) -> bool:
+        record = self._read(self.dir(companion))
+        return bool(record and record.get("socket"))

@@ -73,12 +73,13 @@ def isolation():
     """What separates users on this machine, in one sentence per language (``datalab up``
     prints it: what it cannot protect is said plainly)."""
     if sandbox_available():
-        return ("Users' servers run in a sandbox (bubblewrap): no user sees another's processes "
-                "or the state dir's keys. Not yet separated: companions run as this OS account, "
-                "and MLflow and Streamlit answer on their own loopback ports.")
+        return ("Users' servers and companions run in sandboxes (bubblewrap): no user sees "
+                "another's processes or the state dir's keys; MLflow and apps answer only the "
+                "datalab's proxy (Unix sockets); PostgreSQL and Redis ask their password. All "
+                "run as this OS account: anyone who logs in to this machine as it sees everything.")
     return ("Not separated: bubblewrap is not installed (apt-get install bubblewrap), so every "
-            "user's server runs as this OS account and can read other users' credentials and "
-            "the state dir's keys. Use it alone, or install bubblewrap.")
+            "user's server and app runs as this OS account and can read other users' credentials "
+            "and the state dir's keys. Use it alone, or install bubblewrap.")
 
 
 def apps_url(ports):
@@ -135,7 +136,8 @@ def write_config(state, ports):
         "c.DatalabService.backend_class = 'jupyterhub_datalab.companions.local.LocalBackend'",
         f"c.DatalabService.state_dir = {str(services)!r}",
         (f"c.DatalabService.backend_options = {{'root': {str(services / 'local')!r}, "
-         f"'workspaces': {str(state / 'users') + '/{owner}'!r}}}"),
+         f"'workspaces': {str(state / 'users') + '/{owner}'!r}, "
+         f"'sandbox': {sandbox_available()!r}, 'hidden_paths': [{str(state.path)!r}]}}"),
         "c.DatalabService.stop_on_exit = True",
         f"c.DatalabService.s3_endpoint = {ports.url('s3')!r}",
         f"c.DatalabService.vault_addr = {ports.url('vault')!r}",

@@ -196,6 +196,8 @@ class DatalabService(Application):
         # what this service knows, for the backends that ask for it by name
         known = {"parent": self, "root": str(Path(self.state_dir) / "local"), "log": self.log,
                  "catalog": self.catalog, "ui_prefix": self.service_prefix + "open/{owner}/{name}"}
+        if self.hub_url:  # where kernels reach a UI through the proxy, with their token
+            known["client_url"] = self.hub_url.rstrip("/") + self.service_prefix + "open/{owner}/{name}"
         kwargs = {k: v for k, v in known.items() if k in params}
         kwargs.update(self.backend_options)
         self.backend = cls(**kwargs)

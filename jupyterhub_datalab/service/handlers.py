@@ -212,7 +212,9 @@ class ActionHandler(_OneService):
 class EnvHandler(ApiHandler):
     async def get(self):
         person = await self.person()
-        self.send({"env": self.manager.environment(person)})
+        # the caller's own token (its server's), for services reached through the proxy
+        token = self.hub_auth.get_token(self, in_cookie=False) or None
+        self.send({"env": self.manager.environment(person, token)})
 
 
 class NotFoundHandler(ApiHandler):

@@ -353,12 +353,14 @@ class CompanionManager:
             backend = []
         return sorted(record.events + list(backend or []), key=lambda e: e.get("time", 0))
 
-    def environment(self, person):
+    def environment(self, person, token=None):
         """Connection variables of the ready services ``person`` may use (see ``docs``).
 
         Every variable is published with a suffix naming its service (``DATABASE_URL_MY_DB``;
         owner and name for a shared service of someone else), and also plain
-        (``DATABASE_URL``) when exactly one of those services provides it.
+        (``DATABASE_URL``) when exactly one of those services provides it. A service reached
+        through the proxy gets the caller's own hub ``token`` in its entry's ``client_token``
+        variable (``MLFLOW_TRACKING_TOKEN``): the token the caller's server already holds.
         """
         env, plain = {}, {}
         records = sorted(self.visible(person), key=lambda r: (r.companion.owner != person.name,
@@ -368,10 +370,15 @@ class CompanionManager:
             if c.status != "ready":
                 continue
             try:
-                variables = self.backend.connection(c) or {}
+                variables = dict(self.backend.connection(c) or {})
+                via_proxy = self.backend.via_proxy(c)
             except Exception as e:
                 self.log.warning("Connection of %s: %s", c.key, e)
                 continue
+            entry = self.catalog.get(c.entry)
+            client_token = (entry.service or {}).get("client_token") if entry else None
+            if via_proxy and client_token and token:
+                variables[client_token] = token
             suffix = companion_suffix(c.owner, c.name, person.name)
             for var, value in variables.items():
                 env[f"{var}_{suffix}"] = str(value)

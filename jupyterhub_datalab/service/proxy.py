@@ -18,14 +18,24 @@ ports, so a provider on 127.0.0.1:8003 has its cookies sent here too: a shared a
 recorded them and logged in as its visitor). Cross-site requests are refused: a non-GET request must come
 from this origin (Fetch Metadata or Origin header), since UIs cannot send the hub's
 XSRF token.
+
+Clients that are not browsers (a kernel's MLflow client) come with a hub token in the
+``Authorization`` header instead of a cookie: nothing ambient for another site to ride
+on, so they are served on the hub's origin, without the redirect to the app's origin.
+A UI listening on a Unix socket (``http+unix://`` target, the local backend) is reached
+through it: only this service can.
 """
 
 import html
+import socket
 from urllib.parse import urlparse
 
 from tornado import httputil, web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.netutil import Resolver
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, websocket_connect
+
+from ..companions import unix_socket_of
 
 from .apps import SESSION_COOKIE, SESSION_DAYS, TICKET_ARG, without_ticket
 from .errors import ApiError
@@ -77,9 +87,23 @@ def app_set_cookie(value, prefix, path):
     return "; ".join(kept)
 
 
-def _client():
+class UnixResolver(Resolver):
+    """Every host resolves to one Unix socket: a UI only this service reaches."""
+
+    def initialize(self, path):
+        self.path = path
+
+    async def resolve(self, host, port, family=socket.AF_UNSPEC):
+        return [(socket.AF_UNIX, self.path)]
+
+
+def _resolver(path):
+    return UnixResolver(path=path) if path else None
+
+
+def _client(resolver=None):
     return AsyncHTTPClient(force_instance=True, max_body_size=MAX_STREAMED,
-                           max_buffer_size=64 * 1024 * 1024)
+                           max_buffer_size=64 * 1024 * 1024, resolver=resolver)
 
 
 class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
@@ -107,9 +131,10 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
         return self.request.headers.get("Upgrade", "").lower() == "websocket"
 
     async def prepare(self):
-        if self.request.method not in ("GET", "HEAD", "OPTIONS"):
-            self.check_xsrf_cookie()  # on either origin, whatever authenticated the visitor
         model = await self.identify()
+        token = getattr(self, "_token_authenticated", False)  # a client, not a browser
+        if self.request.method not in ("GET", "HEAD", "OPTIONS") and not token:
+            self.check_xsrf_cookie()  # on either origin, whatever authenticated the visitor
         if model is None:
             if self.request.method in ("GET", "HEAD") and not self.is_websocket:
                 self.redirect(self.get_login_url())
@@ -121,7 +146,7 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
         owner, name = self.path_kwargs["owner"], self.path_kwargs["name"]
         record = manager.find(owner, name, person)
         apps = self.settings.get("datalab_apps")
-        if apps is not None and not self.on_app_origin:
+        if apps is not None and not self.on_app_origin and not token:
             # never serve an app on the hub's origin: send the visitor to its own, signed in
             if self.request.method in ("GET", "HEAD") and not self.is_websocket:
                 ticket = apps.ticket(person.name, owner, name)
@@ -142,6 +167,7 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
             return
         rest = rest or ""
         query = f"?{self.request.query}" if self.request.query else ""
+        self.socket, target = unix_socket_of(target)
         self.upstream = target.rstrip("/") + "/" + rest.lstrip("/") + query
         self.upstream_origin = "{0.scheme}://{0.netloc}".format(urlparse(target))
         self.cookie_prefix = app_cookie_prefix(c.owner, c.name)
@@ -245,8 +271,9 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
             body=body, allow_nonstandard_methods=True, follow_redirects=False, decompress_response=False,
             header_callback=on_header, streaming_callback=on_chunk,
             connect_timeout=10, request_timeout=3600)
+        client = _client(_resolver(self.socket))
         try:
-            await _client().fetch(request, raise_error=False)
+            await client.fetch(request, raise_error=False)
         except OSError as e:
             if not started:
                 raise ApiError(502, f"The service's web interface does not answer: {e}",
@@ -255,6 +282,8 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
             if not started and e.code == 599:
                 raise ApiError(502, f"The service's web interface does not answer: {e}",
                                f"L'interface web du service ne répond pas : {e}") from None
+        finally:
+            client.close()
         if not self._finished:
             self.finish()
 
@@ -271,7 +300,7 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
         try:
             self.ws_upstream = await websocket_connect(
                 request, on_message_callback=self.from_upstream, subprotocols=protocols or None,
-                max_message_size=64 * 1024 * 1024)
+                max_message_size=64 * 1024 * 1024, resolver=_resolver(self.socket))
         except (OSError, HTTPClientError) as e:
             raise ApiError(502, f"The service's web interface refused the websocket: {e}",
                            f"L'interface web du service a refusé le websocket : {e}") from None

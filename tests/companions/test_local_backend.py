@@ -6,6 +6,8 @@ dir (a restarted hub service), and deleted.
 """
 
 import asyncio
+import contextlib
+import http.client
 import json
 import os
 import shutil
@@ -18,7 +20,7 @@ import psutil
 import psycopg
 import pytest
 import redis
-import requests
+import urllib.parse
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -72,6 +74,43 @@ def wait_for(backend, c, want="ready", timeout=60):
         # on the way to failed (a kill), it may still answer for an instant
         assert state != "failed" and time.monotonic() < deadline, (state, message)
         time.sleep(0.1)
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=10)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(self.path)
+
+
+def unix_request(sock, method, path, body=None, headers=None):
+    """(status, text) of one request to a UI on its Unix socket, as the proxy makes it."""
+    connection = UnixHTTPConnection(sock)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        connection.request(method, path, body=data, headers={"Content-Type": "application/json",
+                                                             **(headers or {})})
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode(errors="replace")
+    finally:
+        connection.close()
+
+
+def listening_ports(pids):
+    """The TCP ports the processes ``pids`` (and their children) listen on."""
+    ports = set()
+    for pid in pids:
+        try:
+            procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                ports |= {c.laddr.port for c in proc.net_connections("tcp") if c.status == "LISTEN"}
+    return ports
 
 
 def pid_of(backend, c):
@@ -162,19 +201,30 @@ def test_mlflow_serves_its_api_and_ui_under_the_proxy_prefix(backend, catalog, t
     c = launch(backend, catalog, "mlflow", "tracking", credentials=S3)
     assert c.endpoint["prefix"] == "/services/datalab/proxy/alice/tracking"
     wait_for(backend, c, timeout=90)
+    # no password of its own: it listens on a Unix socket in its folder, never on a port
+    # every process of the machine reaches; kernels come through the proxy (client_url)
+    sock = str(tmp_path / "services/alice/tracking/ui.sock")
+    assert c.endpoint["socket"] == sock and c.endpoint["port"] is None
+    assert listening_ports([pid_of(backend, c)]) == set()
+    assert backend.via_proxy(c)
     env = backend.connection(c)
-    base = f"http://127.0.0.1:{c.endpoint['port']}/services/datalab/proxy/alice/tracking"
-    assert env == {"MLFLOW_TRACKING_URI": base, "MLFLOW_S3_ENDPOINT_URL": S3["AWS_ENDPOINT_URL"]}
-    assert backend.ui_target(c) == base + "/"
-    r = requests.post(f"{base}/api/2.0/mlflow/experiments/create", json={"name": "churn"}, timeout=10)
-    assert r.status_code == 200, r.text
-    r = requests.get(f"{base}/api/2.0/mlflow/experiments/search", params={"max_results": 10}, timeout=10)
-    assert r.status_code == 200, r.text
-    found = {e["name"]: e for e in r.json()["experiments"]}
+    assert env == {"MLFLOW_S3_ENDPOINT_URL": S3["AWS_ENDPOINT_URL"]}  # no client_url given here
+    base = "/services/datalab/proxy/alice/tracking"
+    assert backend.ui_target(c) == f"http+unix://{urllib.parse.quote(sock, safe='')}{base}/"
+    status, text = unix_request(sock, "POST", f"{base}/api/2.0/mlflow/experiments/create", {"name": "churn"})
+    assert status == 200, text
+    status, text = unix_request(sock, "GET", f"{base}/api/2.0/mlflow/experiments/search?max_results=10")
+    assert status == 200, text
+    found = {e["name"]: e for e in json.loads(text)["experiments"]}
     assert found["churn"]["artifact_location"].startswith("s3://user-alice/mlflow/")
     # the UI page, as the proxy will ask for it (any Host header)
-    page = requests.get(base + "/", headers={"Host": "datalab.example.org"}, timeout=10)
-    assert page.status_code == 200 and "<html" in page.text.lower()
+    status, text = unix_request(sock, "GET", base + "/", headers={"Host": "datalab.example.org"})
+    assert status == 200 and "<html" in text.lower()
+    # with the proxy's address, kernels get it
+    proxied = LocalBackend(tmp_path / "services", client_url="http://hub.example/open/{owner}/{name}")
+    c2 = launch(proxied, catalog, "mlflow", "second", credentials=S3)
+    assert proxied.connection(c2)["MLFLOW_TRACKING_URI"] == "http://hub.example/open/alice/second"
+    run(proxied.delete(c2))
     # a restarted hub service adopts it; it keeps answering
     adopted = run(LocalBackend(tmp_path / "services").discover())
     assert [(a.key, a.status) for a in adopted] == [("alice/tracking", "ready")]
@@ -192,11 +242,12 @@ def test_streamlit_app_from_the_workspace(backend, catalog, tmp_path):
     (tmp_path / "outside.py").write_text("print('not yours')\n")
     c = launch(backend, catalog, "app", "hello", {"file": "apps/hello.py"})
     wait_for(backend, c)
-    target = backend.ui_target(c)
-    assert target == f"http://127.0.0.1:{c.endpoint['port']}/services/datalab/proxy/alice/hello/"
-    assert requests.get(target, timeout=10).status_code == 200
-    assert requests.get(target + "_stcore/health", timeout=10).text == "ok"
-    assert backend.connection(c) == {"APP_URL": target}
+    sock = c.endpoint["socket"]
+    assert backend.ui_target(c).startswith("http+unix://") and listening_ports([pid_of(backend, c)]) == set()
+    path = "/services/datalab/proxy/alice/hello/"
+    assert unix_request(sock, "GET", path)[0] == 200
+    assert unix_request(sock, "GET", path + "_stcore/health") == (200, "ok")
+    assert backend.connection(c) == {}  # no proxy address given to this backend
 
     # the option schema refuses paths out of the workspace; the backend checks again
     from jupyterhub_datalab.catalog import OptionsError
@@ -257,3 +308,57 @@ def test_missing_binary_makes_the_entry_unavailable_with_the_fix(tmp_path, catal
     with pytest.raises(BackendError) as refused:
         launch(LocalBackend(tmp_path / "s"), catalog, "redis", "../../etc")
     assert refused.value.status == 400
+
+
+PEEK = """
+import json, os, sys
+seen = {"pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())}
+for name, path in (("keys", STATE + "/vault/init.json"), ("bob", STATE + "/users/bob/notes.txt")):
+    try:
+        seen[name] = open(path).read()
+    except OSError as e:
+        seen[name] = type(e).__name__
+for name, path in (("own", os.getcwd() + "/mine.txt"), ("elsewhere", STATE + "/planted.txt")):
+    try:
+        open(path, "w").write("x")
+        seen[name] = "written"
+    except OSError as e:
+        seen[name] = type(e).__name__
+print("SEEN " + json.dumps(seen), flush=True)
+"""
+
+
+def test_a_sandboxed_companion_sees_only_itself(tmp_path, catalog):
+    """An app is its owner's code: in the sandbox it sees no other process (no one's
+    credentials in /proc/*/environ), no key nor other user's file of the state dir, and
+    writes only its own folder."""
+    state = tmp_path / "state"
+    (state / "vault").mkdir(parents=True)
+    (state / "vault/init.json").write_text('{"root_token": "s.root"}')
+    (state / "users/bob").mkdir(parents=True)
+    (state / "users/bob/notes.txt").write_text("bob's")
+    doc = json.loads(Path(catalog["redis"].source).read_text())
+    doc.update(id="peek")
+    doc["local"] = {"cmd": ["python", "-c", PEEK.replace("STATE", repr(str(state)))]}
+    shutil.copytree(Path(shipped_catalog()) / "shared", tmp_path / "shared")
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "cat/peek.json").write_text(json.dumps(doc))
+    entries, errors = load([tmp_path / "cat"])
+    assert not errors, errors
+    backend = LocalBackend(state / "services", sandbox=True, hidden_paths=[state])
+    c = companion("peek", "peek")
+    run(backend.launch(c, to_launch(entries["peek"], check_options(entries["peek"], {}, CONTEXT)), {}))
+    wait_for(backend, c, "failed", 20)  # it prints and exits
+    line = next(x for x in run(backend.logs(c)) if x.startswith("SEEN "))
+    seen = json.loads(line[len("SEEN "):])
+    assert os.getpid() not in seen["pids"] and len(seen["pids"]) <= 3, seen["pids"]
+    assert seen["keys"] == "FileNotFoundError" and seen["bob"] == "FileNotFoundError", seen
+    assert seen["own"] == "written" and (state / "services/alice/peek/mine.txt").exists()
+    assert not (state / "planted.txt").exists()  # hidden paths are empty throwaway folders
+    # and without the sandbox, the same program saw everything (what it guards against)
+    plain = LocalBackend(tmp_path / "plain")
+    c = companion("peek", "peek")
+    run(plain.launch(c, to_launch(entries["peek"], check_options(entries["peek"], {}, CONTEXT)), {}))
+    wait_for(plain, c, "failed", 20)
+    seen = json.loads(next(x for x in run(plain.logs(c)) if x.startswith("SEEN "))[len("SEEN "):])
+    assert os.getpid() in seen["pids"] and seen["keys"] == '{"root_token": "s.root"}'

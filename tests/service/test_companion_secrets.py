@@ -1,6 +1,7 @@
 """Secrets marked for injection reach the companions that ask for them (the app runner),
 read with the owner's own Vault login, and never land in records, command lines or logs."""
 
+import json
 import secrets
 import time
 
@@ -24,16 +25,22 @@ def alice_secrets(stack):
     return Client(stack, "alice", api="secrets")
 
 
-def app_process(path):
-    """The Streamlit process serving ``path`` (the local backend runs it as a process)."""
+def app_process(stack, name):
+    """The process running alice's app ``name``: the one its record names (this stack's, not
+    any Streamlit of the machine), or inside its sandbox the program it runs."""
+    record = stack.state_dir / f"services/local/alice/{name}/companion.json"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        for proc in psutil.process_iter(["cmdline"]):
-            cmd = proc.info["cmdline"] or []
-            if any(a.endswith(path) for a in cmd) and any("streamlit" in a for a in cmd):
-                return proc
+        try:
+            proc = psutil.Process(json.loads(record.read_text())["pid"])
+            found = [p for p in [proc, *proc.children(recursive=True)]
+                     if any("streamlit" in a for a in p.cmdline())]
+            if found:
+                return found[0]
+        except (OSError, ValueError, psutil.Error):
+            pass
         time.sleep(0.3)
-    raise AssertionError(f"no streamlit process for {path}")
+    raise AssertionError(f"no process for alice's app {name}")
 
 
 def test_an_app_gets_the_owners_injected_secrets_and_only_when_asked(stack, alice, alice_secrets):
@@ -47,7 +54,7 @@ def test_an_app_gets_the_owners_injected_secrets_and_only_when_asked(stack, alic
         on = alice("POST", "services", json={"entry": "app", "name": "echo", "options": {"file": "apps/echo.py"}})
         assert on.status_code == 201, on.text
         wait_ready(alice, "alice", "echo")
-        proc = app_process("apps/echo.py")
+        proc = app_process(stack, "echo")
         assert proc.environ().get("APP_TOKEN") == VALUE
         assert not any(VALUE in a for a in proc.cmdline()), "a secret on a command line"
         assert alice("DELETE", "services/alice/echo").status_code == 200
@@ -56,7 +63,7 @@ def test_an_app_gets_the_owners_injected_secrets_and_only_when_asked(stack, alic
                                               "options": {"file": "apps/echo.py", "secrets": False}})
         assert off.status_code == 201, off.text
         wait_ready(alice, "alice", "echo-bare")
-        assert "APP_TOKEN" not in app_process("apps/echo.py").environ()
+        assert "APP_TOKEN" not in app_process(stack, "echo-bare").environ()
         assert alice("DELETE", "services/alice/echo-bare").status_code == 200
     finally:
         alice_secrets("DELETE", "personal/secret", params={"path": "app-token"})
