@@ -45,6 +45,7 @@ from traitlets import Bool, Dict, Float, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 from traitlets.traitlets import MetaHasTraits
 
+from .. import companion_manifests as cm
 from .. import kubernetes as k8s
 from ..catalog import fill_service, service_values
 from . import Backend, BackendError, Companion
@@ -224,7 +225,7 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
         self._connections = {}  # key -> connection variables (they hold passwords)
 
     def settings(self):
-        return k8s.CompanionSettings(
+        return cm.CompanionSettings(
             storage_class=self.storage_class, default_cpu=self.default_cpu,
             default_memory=self.default_memory, cpu_guarantee_ratio=self.cpu_guarantee_ratio,
             mem_guarantee_ratio=self.mem_guarantee_ratio, image_pull_policy=self.image_pull_policy,
@@ -305,10 +306,10 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
     def names(self, companion: Companion):
         namespace = companion.endpoint.get("namespace") or self.namespace_for(companion)
         own = self.user_namespace_template.format(owner=companion.owner)
-        return namespace, k8s.companion_object_name(companion.owner, companion.name, namespace, own)
+        return namespace, cm.companion_object_name(companion.owner, companion.name, namespace, own)
 
     def _selector(self, companion):
-        return k8s.companion_label_selector(companion.owner, companion.name)
+        return cm.companion_label_selector(companion.owner, companion.name)
 
     # -- what the hub service asks ------------------------------------------------------------
 
@@ -354,22 +355,22 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
                                "Une application de votre espace de travail ne tourne que dans votre "
                                "propre espace : lancez-la pour vous, puis partagez-la avec le projet.",
                                status=400)
-        name = k8s.companion_object_name(companion.owner, companion.name, namespace, own)
+        name = cm.companion_object_name(companion.owner, companion.name, namespace, own)
         try:
             await self._check_namespace(core, namespace)
             existing = await self._call(apps.read_namespaced_deployment, name, namespace, missing_ok=True)
             labels = ((existing or {}).get("metadata") or {}).get("labels") or {}
-            if existing and (labels.get(k8s.OWNER_LABEL), labels.get(k8s.NAME_LABEL)) != (
+            if existing and (labels.get(k8s.OWNER_LABEL), labels.get(cm.NAME_LABEL)) != (
                     companion.owner, companion.name):
                 raise BackendError(f"{namespace}/{name} already exists and is not {companion.key}",
                                    f"{namespace}/{name} existe déjà et n'est pas {companion.key}",
                                    status=409)
-            if existing and labels.get(k8s.ENTRY_LABEL) != entry.id:
+            if existing and labels.get(cm.ENTRY_LABEL) != entry.id:
                 raise BackendError(
-                    f"the name {companion.name} is already used by a {labels.get(k8s.ENTRY_LABEL)} service",
-                    f"le nom {companion.name} est déjà pris par un service {labels.get(k8s.ENTRY_LABEL)}",
+                    f"the name {companion.name} is already used by a {labels.get(cm.ENTRY_LABEL)} service",
+                    f"le nom {companion.name} est déjà pris par un service {labels.get(cm.ENTRY_LABEL)}",
                     status=409)
-            stored = await self._call(core.read_namespaced_secret, k8s.companion_secret_name(name),
+            stored = await self._call(core.read_namespaced_secret, cm.companion_secret_name(name),
                                       namespace, missing_ok=True)
         except ApiException as e:
             raise self._refusal(e) from None
@@ -390,7 +391,7 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
             "ui_path": ui["path"] if ui else None,
             "ready_timeout": (entry.service.get("ready") or {}).get("timeout", 60)}
         try:
-            manifests, connection = k8s.companion_manifests(
+            manifests, connection = cm.companion_manifests(
                 entry, owner=companion.owner, name=companion.name, namespace=namespace,
                 version=launch.version, options=launch.options, secrets=made,
                 credentials=credentials or {}, cpu=launch.cpu, memory=launch.memory,
@@ -497,7 +498,7 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
     def _connection_of(secret):
         import base64
 
-        raw = ((secret or {}).get("data") or {}).get(k8s.CONNECTION_KEY)
+        raw = ((secret or {}).get("data") or {}).get(cm.CONNECTION_KEY)
         try:
             return json.loads(base64.b64decode(raw).decode()) if raw else None
         except ValueError:
@@ -529,7 +530,7 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
             return "ready", words("ready", "prêt")
         pods = await self._pods(core, companion, namespace)
         annotations = (deployment.get("metadata") or {}).get("annotations") or {}
-        launched = float(annotations.get(k8s.LAUNCHED_ANNOTATION) or time.time())
+        launched = float(annotations.get(cm.LAUNCHED_ANNOTATION) or time.time())
         timeout = float(companion.endpoint.get("ready_timeout") or 60)
         if not pods:
             return "starting", words(f"waiting for its pod ({time.time() - launched:.0f} s)",
@@ -585,7 +586,7 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
 
         try:
             text = await self._call(core.read_namespaced_pod_log, pod, namespace, text=True,
-                                    container=k8s.COMPANION_CONTAINER, tail_lines=tail,
+                                    container=cm.COMPANION_CONTAINER, tail_lines=tail,
                                     previous=previous, missing_ok=True)
         except ApiException:  # e.g. 400: the container has not started yet
             return []
@@ -605,7 +606,7 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
         namespace, name = self.names(companion)
         with _refused("list its events", "lister ses événements"):
             found = await self._call(core.list_namespaced_event, namespace)
-        ours = {name, k8s.companion_pvc_name(name), k8s.companion_secret_name(name)}
+        ours = {name, cm.companion_pvc_name(name), cm.companion_secret_name(name)}
         # its ReplicaSets (<name>-<hash>) and pods (<name>-<hash>-<suffix>)
         children = re.compile(rf"^{re.escape(name)}-[a-z0-9]{{6,10}}(-[a-z0-9]{{5}})?$")
         out = []
@@ -642,8 +643,8 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
                              propagation_policy="Background", missing_ok=True)
             await self._call(core.delete_namespaced_service, name, namespace, missing_ok=True)
             await self._call(core.delete_namespaced_persistent_volume_claim,
-                             k8s.companion_pvc_name(name), namespace, missing_ok=True)
-            await self._call(core.delete_namespaced_secret, k8s.companion_secret_name(name), namespace,
+                             cm.companion_pvc_name(name), namespace, missing_ok=True)
+            await self._call(core.delete_namespaced_secret, cm.companion_secret_name(name), namespace,
                              missing_ok=True)
         self._connections.pop(companion.key, None)
         companion.status, companion.message = "stopped", ""
@@ -654,7 +655,7 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
         core, apps = await self._api()
         try:
             found = await self._call(apps.list_deployment_for_all_namespaces,
-                                     label_selector=k8s.companion_label_selector())
+                                     label_selector=cm.companion_label_selector())
         except ApiException as e:
             raise BackendError(
                 f"The companions in the cluster cannot be listed: {_api_message(e)}",
@@ -664,7 +665,7 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
         for deployment in (found or {}).get("items") or []:
             meta = deployment.get("metadata") or {}
             try:
-                record = json.loads((meta.get("annotations") or {})[k8s.RECORD_ANNOTATION])
+                record = json.loads((meta.get("annotations") or {})[cm.RECORD_ANNOTATION])
             except (KeyError, ValueError):
                 self.log.warning("Deployment %s/%s has no companion record: left alone",
                                  meta.get("namespace"), meta.get("name"))
@@ -676,7 +677,7 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
                                   "object": meta.get("name")}
             with _refused("read its secrets", "lire ses secrets"):
                 secret = await self._call(core.read_namespaced_secret,
-                                          k8s.companion_secret_name(meta["name"]), companion.namespace,
+                                          cm.companion_secret_name(meta["name"]), companion.namespace,
                                           missing_ok=True)
             companion.secrets = self._secrets_of(secret)
             connection = self._connection_of(secret)

@@ -13,6 +13,7 @@ import json
 import kubernetes_validate
 import pytest
 
+from jupyterhub_datalab import companion_manifests as cm
 from jupyterhub_datalab import kubernetes as k8s
 from jupyterhub_datalab.catalog import check_options, load, shipped_catalog, to_launch
 from jupyterhub_datalab.companions import Companion
@@ -54,7 +55,7 @@ def build(catalog, entry_id, owner="alice", name=None, namespace=None, options=N
                           project=project, shared=shared,
                           endpoint={"prefix": f"/services/datalab/open/{owner}/{name}"})
     secrets = {n: f"{GENERATED}-{n}" for n in entry.service.get("secrets", [])}
-    manifests, connection = k8s.companion_manifests(
+    manifests, connection = cm.companion_manifests(
         entry, owner=owner, name=name, namespace=companion.namespace, version=launch.version,
         options=launch.options, secrets=secrets, credentials=CREDENTIALS, cpu=launch.cpu,
         memory=launch.memory, disk=launch.disk, prefix=companion.endpoint["prefix"],
@@ -76,9 +77,9 @@ def test_manifests_are_valid_and_labelled(catalog, entry_id):
         labels = doc["metadata"]["labels"]
         assert labels[k8s.MANAGED_BY_LABEL] == "jupyterhub-datalab"
         assert labels[k8s.OWNER_LABEL] == "alice"
-        assert labels[k8s.NAME_LABEL] == f"{entry_id}-1"
-        assert labels[k8s.ENTRY_LABEL] == entry_id
-        assert labels[k8s.SHARED_LABEL] == "false"
+        assert labels[cm.NAME_LABEL] == f"{entry_id}-1"
+        assert labels[cm.ENTRY_LABEL] == entry_id
+        assert labels[cm.SHARED_LABEL] == "false"
         assert doc["metadata"]["namespace"] == "user-alice"
     expected = {"Secret", "Service", "Deployment"} | ({"PersistentVolumeClaim"}
                                                       if entry.service.get("data_path") else set())
@@ -108,7 +109,7 @@ def test_manifests_are_valid_and_labelled(catalog, entry_id):
         assert pod["spec"]["securityContext"]["runAsUser"] == entry.kubernetes["uid"]
     assert pod["spec"]["automountServiceAccountToken"] is False
     # the record, for discovery after a restart: everything but secrets
-    record = json.loads(deployment["metadata"]["annotations"][k8s.RECORD_ANNOTATION])
+    record = json.loads(deployment["metadata"]["annotations"][cm.RECORD_ANNOTATION])
     assert record["owner"] == "alice" and record["entry"] == entry_id
     assert "secrets" not in record
     if "PersistentVolumeClaim" in objects:
@@ -133,7 +134,7 @@ def test_no_secret_in_clear_outside_the_secret(catalog, entry_id):
     for name, value in secrets.items():
         assert stored[name] == value
     # the connection variables are kept with the secrets, for discovery
-    assert json.loads(stored[k8s.CONNECTION_KEY]) == connection
+    assert json.loads(stored[cm.CONNECTION_KEY]) == connection
 
 
 def test_postgresql_reads_its_password_from_the_secret(catalog):
@@ -163,7 +164,7 @@ def test_a_secret_in_an_argument_becomes_a_variable_reference(catalog):
     kube = {**entry.kubernetes, "cmd": ["redis-server", "--requirepass", "{secret.password}",
                                         "--dir", "$(not-a-var)"]}
     changed = type(entry)(**{**entry.__dict__, "kubernetes": kube})
-    manifests, _ = k8s.companion_manifests(
+    manifests, _ = cm.companion_manifests(
         changed, owner="alice", name="redis-1", namespace="user-alice", version="8.2.1",
         options={}, secrets={"password": GENERATED}, disk=1)
     objects = {m["kind"]: valid(m) for m in manifests}
@@ -200,8 +201,8 @@ def test_project_companion_names_and_labels(catalog):
     for doc in objects.values():
         valid(doc)
         assert doc["metadata"]["namespace"] == "project-stats"
-        assert doc["metadata"]["labels"][k8s.PROJECT_LABEL] == "stats"
-        assert doc["metadata"]["labels"][k8s.SHARED_LABEL] == "true"
+        assert doc["metadata"]["labels"][cm.PROJECT_LABEL] == "stats"
+        assert doc["metadata"]["labels"][cm.SHARED_LABEL] == "true"
     # several owners share a project's namespace: the owner is in the objects' names
     assert objects["Service"]["metadata"]["name"] == "shared-db-bob"
     assert objects["PersistentVolumeClaim"]["metadata"]["name"] == "shared-db-bob-data"
@@ -236,13 +237,13 @@ def test_long_names_stay_valid(catalog):
         valid(doc)
         assert len(doc["metadata"]["name"]) <= 63
     # shortened with a hash: two long names stay apart
-    assert k8s.companion_object_name(owner, name, "project-p") != k8s.companion_object_name(
+    assert cm.companion_object_name(owner, name, "project-p") != cm.companion_object_name(
         owner, "b" * 39 + "c", "project-p")
 
 
 def test_no_disk_means_an_empty_dir(catalog):
     entry = catalog["postgresql"]
-    manifests, _ = k8s.companion_manifests(entry, owner="alice", name="pg", namespace="user-alice",
+    manifests, _ = cm.companion_manifests(entry, owner="alice", name="pg", namespace="user-alice",
                                            version="17.6", options={"database": "d", "user": "u"},
                                            secrets={"password": GENERATED}, disk=0)
     objects = {m["kind"]: valid(m) for m in manifests}
@@ -255,7 +256,7 @@ def test_injected_secrets_reach_the_app_only_by_reference(catalog):
     """The owner's injected secrets: keys of the companion's Secret, read with secretKeyRef."""
     entry = catalog["app"]
     launch = to_launch(entry, check_options(entry, {}, CONTEXT))
-    manifests, _ = k8s.companion_manifests(
+    manifests, _ = cm.companion_manifests(
         entry, owner="alice", name="app-1", namespace="user-alice", version=launch.version,
         options=launch.options, secrets={}, credentials=CREDENTIALS, prefix="/p",
         settings=KubernetesBackend().settings(),

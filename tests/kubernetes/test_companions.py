@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 import requests
 
+from jupyterhub_datalab import companion_manifests as cm
 from jupyterhub_datalab import kubernetes as k8s
 from jupyterhub_datalab.catalog import check_options, load, shipped_catalog, to_launch
 from jupyterhub_datalab.companions import BackendError, Companion
@@ -101,8 +102,8 @@ async def test_postgresql_lifecycle(cluster, catalog, backend):
         assert name in found, (kind, sorted(found))
         labels = found[name]["metadata"]["labels"]
         assert labels[k8s.MANAGED_BY_LABEL] == "jupyterhub-datalab"
-        assert (labels[k8s.OWNER_LABEL], labels[k8s.NAME_LABEL], labels[k8s.ENTRY_LABEL],
-                labels[k8s.SHARED_LABEL]) == ("alice", "postgresql-1", "postgresql", "false")
+        assert (labels[k8s.OWNER_LABEL], labels[cm.NAME_LABEL], labels[cm.ENTRY_LABEL],
+                labels[cm.SHARED_LABEL]) == ("alice", "postgresql-1", "postgresql", "false")
     deployment = objects(cluster, "Deployment", "user-alice")["postgresql-1"]
     assert password not in json.dumps(deployment)
     secret = objects(cluster, "Secret", "user-alice")["postgresql-1-secrets"]
@@ -207,7 +208,7 @@ async def test_broken_image_and_project_namespace(cluster, catalog, backend):
     # launched for the project: in its namespace, the owner in the objects' names
     assert c.namespace == "project-stats"
     deployment = objects(cluster, "Deployment", "project-stats")["tracking-carol"]
-    assert deployment["metadata"]["labels"][k8s.PROJECT_LABEL] == "stats"
+    assert deployment["metadata"]["labels"][cm.PROJECT_LABEL] == "stats"
     state, message = await backend.status(c)
     assert state == "failed"
     assert "the image ghcr.io/mlflow/mlflow:v3.1.1 cannot be pulled" in message
