@@ -6,7 +6,9 @@ state dir, and any bucket at the filer (base port + 11) without credentials."""
 
 import json
 import os
+import secrets
 
+import boto3
 import pytest
 
 from jupyterhub_datalab.devstack.ports import OFFSETS
@@ -93,29 +95,35 @@ def test_carols_kernel_sees_no_other_user_nor_the_state_dirs_keys(stack, session
 
 SCAN = r"""
 import json, os, urllib.request, urllib.error
+from concurrent.futures import ThreadPoolExecutor
 ports = set()
 for table in ("/proc/net/tcp", "/proc/net/tcp6"):
     for line in open(table).read().splitlines()[1:]:
         local, state = line.split()[1], line.split()[3]
         if state == "0A":  # LISTEN, on any address of this machine
             ports.add(int(local.rsplit(":", 1)[1], 16))
-answers = {}
-for port in sorted(ports):
-    url = f"http://127.0.0.1:{port}" + PATH + "_stcore/health"
+
+def get(url, headers=None):
     try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            answers[port] = [r.status, r.read(50).decode(errors="replace")]
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=3) as r:
+            return [r.status, r.read(200000).decode(errors="replace")]
     except urllib.error.HTTPError as e:
-        answers[port] = [e.code, ""]
+        return [e.code, e.read(200000).decode(errors="replace")]
     except Exception as e:
-        answers[port] = [type(e).__name__, ""]
-request = urllib.request.Request(HUB_URL + PATH + "_stcore/health",
-                                 headers={"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"]})
-try:
-    with urllib.request.urlopen(request, timeout=10) as r:
-        answers["hub"] = [r.status, r.read(50).decode(errors="replace")]
-except urllib.error.HTTPError as e:
-    answers["hub"] = [e.code, ""]
+        return [type(e).__name__, ""]
+
+# alice's app, and alice's bucket asked of every port as S3 and as the filer
+paths = [PATH + "_stcore/health", "/user-alice/", "/user-alice?list-type=2", "/buckets/user-alice/",
+         "/buckets/user-alice/?pretty=y", "/user-alice/" + CANARY]
+asks = [(port, path) for port in sorted(ports) for path in paths]
+with ThreadPoolExecutor(32) as pool:
+    got = dict(zip(asks, pool.map(lambda a: get(f"http://127.0.0.1:{a[0]}{a[1]}"), asks)))
+answers = {str(port): [got[(port, paths[0])][0], got[(port, paths[0])][1][:50]] for port in sorted(ports)}
+answers["leaks"] = {f"{port}{path}": a[1][:200] for (port, path), a in got.items()
+                    if "top secret" in a[1] or (CANARY in a[1] and CANARY not in path)}
+status, text = get(HUB_URL + PATH + "_stcore/health",
+                   {"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"]})
+answers["hub"] = [status, text[:50]]
 print(json.dumps(answers))
 """
 
@@ -136,15 +144,26 @@ def test_an_app_answers_only_the_proxy_and_sees_nothing_of_the_machine(stack, se
     assert r.status_code == 201, r.text
     try:
         path = wait_ready(alice, "alice", "peek")["url"]
-        scan = SCAN.replace("HUB_URL", repr(stack.hub_url)).replace("PATH", repr(path))
+        # a file in alice's bucket that no one but her may list or read
+        server = stack.server_env("alice")
+        canary = f"canary-{secrets.token_hex(6)}.txt"
+        boto3.client("s3", endpoint_url=server["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                     aws_access_key_id=server["AWS_ACCESS_KEY_ID"],
+                     aws_secret_access_key=server["AWS_SECRET_ACCESS_KEY"],
+                     aws_session_token=server["AWS_SESSION_TOKEN"]).put_object(
+            Bucket="user-alice", Key=canary, Body=b"top secret")
+        scan = SCAN.replace("HUB_URL", repr(stack.hub_url)).replace("PATH", repr(path)).replace(
+            "CANARY", repr(canary))
         # carol finds every listening port of the machine: none serves alice's app
         answers = json.loads(run_in_kernel(sessions["carol"], stack.hub_url, "carol", scan).strip().splitlines()[-1])
         assert len(answers) > 5, answers  # she did see the stack's ports
+        assert answers.pop("leaks") == {}, "alice's bucket answered carol without credentials"
         served = {port: a for port, a in answers.items() if a[0] == 200 and a[1].strip() == "ok"}
         assert not served, f"alice's app answers carol at {served}"
         assert answers["hub"][0] in (403, 404), answers["hub"]  # her own token: not hers to open
         # alice's own kernel reaches it through the proxy with her server's token
         answers = json.loads(run_in_kernel(sessions["alice"], stack.hub_url, "alice", scan).strip().splitlines()[-1])
+        assert answers.pop("leaks") == {}  # not even to her: no credentials were sent
         assert answers["hub"] == [200, "ok"], answers["hub"]
         # and it runs in a sandbox of its own: another PID namespace than the stack's
         record = json.loads((stack.state_dir / "services/local/alice/peek/companion.json").read_text())
