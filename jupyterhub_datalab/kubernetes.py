@@ -7,6 +7,9 @@ tested and schema-validated on its own (``kubernetes-validate --strict``).
 Every user has a namespace ``user-<name>``, every project ``project-<group>``
 (names already normalised by :mod:`jupyterhub_datalab.names`). Each holds:
 
+- a RoleBinding ``datalab-hub`` giving the hub's ServiceAccount the chart's namespaced
+  role there: the hub (and the datalab service beside it) holds its rights on pods,
+  secrets, bindings... only in the namespaces it manages, not cluster-wide;
 - a ServiceAccount ``datalab`` that the user's pods run as;
 - RoleBindings giving that account (and, in a project, each member's account) the
   admin's cluster role there, so the lab can launch companions in its own space;
@@ -42,6 +45,7 @@ QUOTA_NAME = "datalab-quota"
 LIMIT_RANGE_NAME = "datalab-limits"
 NETWORK_POLICY_NAME = "datalab-ingress"
 ROLE_BINDING_NAME = "datalab-edit"
+HUB_BINDING_NAME = "datalab-hub"
 
 # variables that always go into the server's Secret, whatever their value
 SENSITIVE_ENV = ("JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN", "AWS_ACCESS_KEY_ID",
@@ -186,13 +190,18 @@ def network_policy_manifest(namespace, hub_namespace, name=NETWORK_POLICY_NAME):
 
 def namespace_objects(namespace, *, owner_kind, owner, hub_namespace, cluster_role, quota,
                       limits, accounts, automount=True, labels=None, annotations=None,
-                      pod_security="restricted"):
-    """The namespace and the 5 objects in it, in creation order.
+                      pod_security="restricted", hub_role=None, hub_account=None):
+    """The namespace and the objects in it, in creation order.
 
     ``accounts``: who gets ``cluster_role`` there, as ``{binding name: [(ns, sa), ...]}``.
+    ``hub_role``: the ClusterRole given to the hub's ServiceAccount ``hub_account``
+    (``(namespace, name)``) there, first, so that every later call in the namespace is
+    granted by it (none: the hub's rights come from elsewhere).
     """
-    objects = [namespace_manifest(namespace, owner_kind, owner, labels, annotations, pod_security),
-               service_account_manifest(namespace, automount=automount)]
+    objects = [namespace_manifest(namespace, owner_kind, owner, labels, annotations, pod_security)]
+    if hub_role:
+        objects.append(role_binding_manifest(namespace, HUB_BINDING_NAME, hub_role, [hub_account]))
+    objects.append(service_account_manifest(namespace, automount=automount))
     for name, subjects in accounts.items():
         objects.append(role_binding_manifest(namespace, name, cluster_role, subjects))
     objects += [resource_quota_manifest(namespace, quota),

@@ -131,8 +131,8 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
         RoleBinding, ResourceQuota, LimitRange and NetworkPolicy before the pod. Existing
         objects the datalab made (label ``app.kubernetes.io/managed-by: jupyterhub-datalab``)
         are brought in line with these settings; objects annotated
-        ``datalab.io/managed-by: hand``, or made by someone else, are never changed. Needs
-        the hub's ServiceAccount to manage these kinds cluster-wide.""",
+        ``datalab.io/managed-by: hand``, or made by someone else, are never changed. The
+        hub's rights in each namespace come from ``hub_namespace_role``.""",
     )
     project_namespaces = Bool(
         True, config=True,
@@ -151,6 +151,20 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
     def _default_hub_namespace(self):
         return KubeSpawner._namespace_default(self)
 
+    hub_namespace_role = Unicode(
+        "", config=True,
+        help="""The ClusterRole that the hub's ServiceAccount (``hub_service_account``) gets in
+        each namespace the datalab creates (RoleBinding ``datalab-hub``, made right after the
+        namespace): what the spawner and the datalab service do there. The chart makes it
+        (``datalab-hub-<release namespace>``) and grants cluster-wide only what has no
+        namespace. Empty: no such binding; the hub's rights come from elsewhere (e.g. a
+        ClusterRoleBinding its admin made).""",
+    )
+    hub_service_account = Unicode(
+        "hub", config=True,
+        help="""The hub's ServiceAccount in ``hub_namespace`` (Zero to JupyterHub's
+        ``hub.serviceAccount.name``), the subject of the ``datalab-hub`` RoleBindings.""",
+    )
     namespace_cluster_role = Unicode(
         "edit", config=True,
         help="""The ClusterRole the ServiceAccount of a user's pods gets in their namespace (and
@@ -341,20 +355,24 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
     def _to_dict(self, obj):
         return self.api.api_client.sanitize_for_serialization(obj)
 
-    async def ensure_object(self, manifest):
+    async def ensure_object(self, manifest, create=True, update=True):
         """Create ``manifest``; if it exists, bring it in line unless it is managed by hand.
 
-        Returns "created", "updated", "unchanged" or "kept" (hand-managed or not ours).
+        Returns "created", "updated", "unchanged" or "kept" (hand-managed or not ours), or
+        "exists" when it exists and ``update`` is false. ``create=False``: it exists.
         """
         api, suffix, namespaced = self._client(manifest["kind"])
         meta = manifest["metadata"]
         where = (meta["namespace"],) if namespaced else ()
-        try:
-            await getattr(api, f"create_{suffix}")(*where, manifest)
-            return "created"
-        except ApiException as e:
-            if e.status != 409:
-                raise
+        if create:
+            try:
+                await getattr(api, f"create_{suffix}")(*where, manifest)
+                return "created"
+            except ApiException as e:
+                if e.status != 409:
+                    raise
+            if not update:
+                return "exists"
         existing = self._to_dict(await getattr(api, f"read_{suffix}")(meta["name"], *where))
         if not k8s.may_update(existing):
             return "kept"
@@ -381,7 +399,8 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
         common = {"hub_namespace": self.hub_namespace, "cluster_role": self.namespace_cluster_role,
                   "limits": self.limit_range, "labels": self.namespace_labels,
                   "automount": self.automount_service_account_token is not False,
-                  "pod_security": self.pod_security_level}
+                  "pod_security": self.pod_security_level, "hub_role": self.hub_namespace_role,
+                  "hub_account": (self.hub_namespace, self.hub_service_account)}
         manifests = k8s.namespace_objects(
             own, owner_kind="user", owner=user, quota=self.user_quota,
             accounts={k8s.ROLE_BINDING_NAME: [(own, k8s.SERVICE_ACCOUNT)]}, **common)
@@ -404,19 +423,31 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, KubeSpawner):
         self.progress_message(10, f"Preparing your namespace {self.namespace}",
                               f"Préparation de votre espace {self.namespace}")
         done = {}
+        existing = None  # a namespace already there: brought in line under the hub's binding
         for manifest in self.namespace_manifests():
-            try:
-                result = await self.ensure_object(manifest)
-            except ApiException as e:
-                raise _api_refusal(e, (f"namespace object {manifest['kind']}",
-                                              f"objet d'espace {manifest['kind']}")) from None
+            first = manifest["kind"] == "Namespace" and bool(self.hub_namespace_role)
+            result = await self._ensure_one(manifest, update=not first)
+            if result == "exists":
+                existing = manifest
+                continue
             done.setdefault(result, []).append(f"{manifest['kind']}/{manifest['metadata']['name']}")
+            if existing and manifest["metadata"]["name"] == k8s.HUB_BINDING_NAME:
+                result = await self._ensure_one(existing, create=False)
+                done.setdefault(result, []).append(f"Namespace/{existing['metadata']['name']}")
+                existing = None
         if self.project_namespaces:
             for name in await self.revoke_departed_projects():
                 done.setdefault("deleted", []).append(f"RoleBinding/{name}")
         self.log.info("Namespaces of %s: %s", self.user.name,
                       "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(done.items())))
         return done
+
+    async def _ensure_one(self, manifest, **how):
+        try:
+            return await self.ensure_object(manifest, **how)
+        except ApiException as e:
+            raise _api_refusal(e, (f"namespace object {manifest['kind']}",
+                                   f"objet d'espace {manifest['kind']}")) from None
 
     async def revoke_departed_projects(self):
         """The user's ``member-<name>`` bindings in the datalab's project namespaces of groups

@@ -101,18 +101,25 @@ def test_default_values_render_and_validate(helm):
     assert ok, docs
     print(f"default values rendered in {took:.2f}s")
     objects = by_kind(docs)
+    ns = docs[0]["metadata"].get("namespace")
+    # the hub's namespaced role (bound in the datalab's namespaces only, by the hub) and
+    # the cluster-wide part (tests/kubernetes/test_rbac.py checks every rule against the code)
     assert set(objects) == {
         ("ConfigMap", "datalab-config"), ("ConfigMap", "datalab-catalog"),
         ("ConfigMap", "datalab-catalog-shared"), ("Secret", "datalab-identity"),
-        ("ClusterRole", "datalab-hub-datalab-1"), ("ClusterRoleBinding", "datalab-hub-datalab-1")}
+        ("ClusterRole", f"datalab-hub-{ns}"), ("ClusterRole", f"datalab-hub-{ns}-cluster"),
+        ("ClusterRoleBinding", f"datalab-hub-{ns}-cluster")}
     assert_valid(docs)
     # no client secret in the values: the admin creates datalab-oidc, NOTES say how
     assert "create secret generic datalab-oidc" in notes
     assert "WARNING: datalab.publicUrl is empty" in notes
-    binding = objects[("ClusterRoleBinding", "datalab-hub-datalab-1")]
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "hub", "namespace": "datalab-1"}]
+    binding = objects[("ClusterRoleBinding", f"datalab-hub-{ns}-cluster")]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "hub", "namespace": ns}]
+    assert binding["roleRef"]["name"] == f"datalab-hub-{ns}-cluster"
+    settings = json.loads(objects[("ConfigMap", "datalab-config")]["data"]["settings.json"])
+    assert settings["hubNamespaceRole"] == f"datalab-hub-{ns}"
     # the chart's objects really went to the (emulated) API server
-    assert [c["metadata"]["name"] for c in helm.cluster.objects("v1/configmaps", "datalab-1")
+    assert [c["metadata"]["name"] for c in helm.cluster.objects("v1/configmaps", ns)
             if c["metadata"]["name"] == "datalab-config"] == ["datalab-config"]
 
 
@@ -130,6 +137,9 @@ def test_full_values_render_and_validate(helm):
         assert tuple(wanted) in rules, wanted
     bind = next(r for r in role["rules"] if r["verbs"] == ["bind"])
     assert bind["resourceNames"] == ["edit"]
+    # the admin's extra rules are namespaced too: nothing of them cluster-wide
+    wide = objects[("ClusterRole", f"datalab-hub-{ns}-cluster")]
+    assert "batch" not in json.dumps(wide["rules"])
     oidc = objects[("Secret", "datalab-oidc")]
     assert base64.b64decode(oidc["data"]["client-secret"]).decode() == "change-me-client-secret"
     catalog = objects[("ConfigMap", "datalab-catalog")]["data"]
@@ -229,7 +239,8 @@ report = {"authenticator": type(auth).__module__ + "." + type(auth).__name__,
 names = ("s3_endpoint s3_region s3_role_arn s3_session_duration vault_addr vault_role vault_jwt_mount "
          "vault_kv_mount vault_user_dir_template hub_namespace user_quota project_quota limit_range "
          "gpu_resource_name gpu_node_selector gpu_tolerations namespace_labels manage_namespaces "
-         "cpu_guarantee_ratio mem_guarantee_ratio default_entry environment server_token_scopes").split()
+         "cpu_guarantee_ratio mem_guarantee_ratio default_entry environment server_token_scopes "
+         "hub_namespace_role hub_service_account").split()
 report["spawner_traits"] = {n: getattr(spawner, n) for n in names}
 report["hub"] = {"hub_connect_url": app.hub_connect_url, "allow_named_servers": app.allow_named_servers,
                  "named_server_limit_per_user": getattr(app.named_server_limit_per_user, "limit", app.named_server_limit_per_user),
@@ -309,6 +320,8 @@ def test_full_hub_config_loads_in_jupyterhub(helm, tmp_path):
     assert (s["vault_addr"], s["vault_role"], s["vault_jwt_mount"], s["vault_kv_mount"]) == \
         ("https://vault.example.gouv.fr", "datalab-user", "jwt-datalab", "onyxia-kv")
     assert s["hub_namespace"] == ns
+    # the hub's rights in the namespaces it creates: the chart's namespaced role
+    assert (s["hub_namespace_role"], s["hub_service_account"]) == (f"datalab-hub-{ns}", "hub")
     assert s["user_quota"]["limits.cpu"] == "8" and s["user_quota"]["requests.nvidia.com/gpu"] == "1"
     assert s["project_quota"] == {"limits.cpu": "16", "limits.memory": "64Gi", "pods": "20"}
     assert s["limit_range"]["max"] == {"cpu": "8", "memory": "32Gi"}

@@ -24,10 +24,13 @@ rebuilds every companion from the cluster alone after a restart of the hub servi
 ``stop`` scales the Deployment to 0 (disk and Secret kept); ``launch`` again scales it
 back with the same secrets; ``delete`` removes everything, the disk included.
 
-The hub service needs, in every namespace it launches into: get on namespaces;
-create/get/list/update/patch/delete on secrets, services, persistentvolumeclaims and
-deployments (``apps``); get/list on pods, pods/log and events; and list on deployments
-cluster-wide for ``discover``.
+The hub service needs, in every namespace it launches into (granted there by the
+``datalab-hub`` RoleBinding the spawner makes with the namespace): get on the namespace;
+create/get/update/delete on secrets, create/patch/delete on services, create/delete on
+persistentvolumeclaims, create/get/list/update/patch/delete on deployments (``apps``),
+list on pods, get on pods/log, list on events; and cluster-wide, list on namespaces, to
+find its namespaces for ``discover``. ``tests/kubernetes/test_rbac.py`` checks every call
+against the chart's rules.
 """
 
 from __future__ import annotations
@@ -653,16 +656,19 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
         from kubernetes_asyncio.client.rest import ApiException
 
         core, apps = await self._api()
+        deployments = []
         try:
-            found = await self._call(apps.list_deployment_for_all_namespaces,
-                                     label_selector=cm.companion_label_selector())
+            for namespace in await self._namespaces(core):
+                found = await self._call(apps.list_namespaced_deployment, namespace,
+                                         label_selector=cm.companion_label_selector())
+                deployments += (found or {}).get("items") or []
         except ApiException as e:
             raise BackendError(
                 f"The companions in the cluster cannot be listed: {_api_message(e)}",
                 f"Les compagnons du cluster ne peuvent pas être listés : {_api_message(e)}",
                 status=502) from None
         out = []
-        for deployment in (found or {}).get("items") or []:
+        for deployment in deployments:
             meta = deployment.get("metadata") or {}
             try:
                 record = json.loads((meta.get("annotations") or {})[cm.RECORD_ANNOTATION])
@@ -688,6 +694,14 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
                     core, companion, companion.namespace, deployment)
             out.append(companion)
         return out
+
+    async def _namespaces(self, core):
+        """The datalab's namespaces (users' and projects', labelled by the spawner that made
+        them): the hub's rights are there, not cluster-wide, so companions are listed in
+        each rather than across all namespaces."""
+        found = await self._call(core.list_namespace,
+                                 label_selector=f"{k8s.MANAGED_BY_LABEL}={k8s.MANAGED_BY}")
+        return sorted(n["metadata"]["name"] for n in (found or {}).get("items") or [])
 
     # -- clients -------------------------------------------------------------------------------------
 

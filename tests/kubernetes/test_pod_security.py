@@ -119,7 +119,7 @@ async def test_a_hashed_username_gets_its_namespaces(monkeypatch):
     spawner = make_spawner(name=name)
     created = []
 
-    async def ensure(manifest):
+    async def ensure(manifest, **how):
         created.append((manifest["kind"], manifest["metadata"]["name"]))
         return "created"
 

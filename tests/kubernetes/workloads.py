@@ -88,7 +88,8 @@ class WorkloadCluster(EmulatedCluster):
 
     async def _handle(self, request):
         if (request.resource is not None and request.action == kmock.action.LIST
-                and request.params.get("labelSelector")):
+                and request.params.get("labelSelector")
+                and request.params.get("watch") not in ("True", "true", "1")):
             items = [raw for raw in self.live(request.resource, request.namespace)
                      if matches(raw.get("metadata", {}).get("labels"), request.params["labelSelector"])]
             return aiohttp.web.json_response({"apiVersion": "v1", "kind": "List", "items": items,

@@ -95,6 +95,9 @@ def _datalab_configure(c):
     spawner.manage_namespaces = ns["manage"]
     spawner.project_namespaces = ns["projects"]
     spawner.namespace_cluster_role = ns["clusterRole"]
+    # the hub's rights in each namespace it creates (templates/rbac.yaml)
+    spawner.hub_namespace_role = settings["hubNamespaceRole"]
+    spawner.hub_service_account = d["rbac"]["hubServiceAccount"]
     spawner.namespace_labels = dict(ns["labels"])
     for trait, key in (("user_quota", "userQuota"), ("project_quota", "projectQuota"),
                        ("limit_range", "limitRange")):

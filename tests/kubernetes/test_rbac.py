@@ -1,0 +1,245 @@
+"""The hub's rights on a cluster: every call the spawner and the datalab service make is
+granted by the chart's RBAC, no rule is unused, and nothing is granted cluster-wide but
+what has no namespace (or what KubeSpawner must watch across namespaces).
+
+The calls are real: the datalab's spawner (KubeSpawner included) and companions' backend
+talking HTTP to the emulated Kubernetes API (``apiserver.py``, ``workloads.py``: the only
+emulated part, no real API server runs here), which logs every request. The rights are
+real too: the chart rendered by real Helm (``tests/test_helm_chart.py``'s fixture). The
+emulated API authorises everything, so the log is replayed through ``rbac.py``, the
+published RBAC rules as a checker, in order: the RoleBindings the code makes grant the
+calls after them, as on a real cluster. Seen before: a ClusterRoleBinding gave the hub
+secrets, pods and role bindings in every namespace, kube-system included, with rules no
+code used.
+"""
+
+import json
+import types
+
+import pytest
+
+from jupyterhub_datalab import kubernetes as k8s
+from jupyterhub_datalab.catalog import check_options, load, shipped_catalog, to_launch
+from jupyterhub_datalab.companions import Companion
+from jupyterhub_datalab.companions.kubernetes import KubernetesBackend
+
+from ..test_helm_chart import helm, helm_python  # noqa: F401  (fixtures)
+from .apiserver import ClusterThread
+from .rbac import Authorizer, Call, call_of, replay
+from .workloads import WorkloadCluster
+
+# what the hub may do outside the namespaces it manages, and why: nothing else
+CLUSTER_WIDE = {
+    ("create", "", "namespaces"), ("list", "", "namespaces"),  # users' and projects' namespaces
+    ("list", "", "pods"), ("watch", "", "pods"),  # KubeSpawner's pod reflector, all namespaces
+    ("list", "", "events"), ("watch", "", "events"),  # and its event reflector (spawn progress)
+    ("create", "rbac.authorization.k8s.io", "rolebindings"),  # the hub's binding in a new namespace
+    ("bind", "rbac.authorization.k8s.io", "clusterroles"),  # of the chart's namespaced role only
+}
+
+
+# -- the checker itself ---------------------------------------------------------------------
+
+ACCOUNT = ("datalab", "hub")
+ROLE = {"kind": "ClusterRole", "metadata": {"name": "r"}, "rules": [
+    {"apiGroups": [""], "resources": ["secrets", "namespaces"], "verbs": ["get", "list"]},
+    {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"], "resourceNames": ["one"]},
+    {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["rolebindings"], "verbs": ["create"]}]}
+BIND = {"kind": "ClusterRole", "metadata": {"name": "binder"}, "rules": [
+    {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["bind"],
+     "resourceNames": ["r"]}]}
+
+
+def binding(kind, namespace, role="r", subject=None):
+    meta = {"name": f"b-{role}", **({"namespace": namespace} if namespace else {})}
+    return {"kind": kind, "metadata": meta, "roleRef": {"kind": "ClusterRole", "name": role},
+            "subjects": [subject or {"kind": "ServiceAccount", "namespace": "datalab", "name": "hub"}]}
+
+
+@pytest.mark.unit
+def test_request_attributes_follow_the_api_servers_request_info():
+    assert call_of("GET", "/api/v1/namespaces/user-a/secrets/s") == Call("get", "", "secrets", "user-a", "s")
+    assert call_of("GET", "/api/v1/namespaces/user-a/pods?watch=True").verb == "watch"
+    assert call_of("GET", "/api/v1/pods?labelSelector=x") == Call("list", "", "pods", "", "")
+    assert call_of("GET", "/api/v1/namespaces/user-a") == Call("get", "", "namespaces", "user-a", "user-a")
+    assert call_of("POST", "/api/v1/namespaces") == Call("create", "", "namespaces", "", "")
+    assert call_of("GET", "/api/v1/namespaces/u/pods/p/log").resource == "pods/log"
+    assert call_of("PUT", "/apis/apps/v1/namespaces/u/deployments/d") == Call("update", "apps", "deployments", "u", "d")
+    assert call_of("DELETE", "/api/v1/namespaces/u/secrets").verb == "deletecollection"
+
+
+@pytest.mark.unit
+def test_a_role_binding_grants_in_its_namespace_only():
+    rbac = Authorizer([ROLE, binding("RoleBinding", "user-a")])
+    assert rbac.check(ACCOUNT, call_of("GET", "/api/v1/namespaces/user-a/secrets/s"))[1] is None
+    assert rbac.check(ACCOUNT, call_of("GET", "/api/v1/namespaces/kube-system/secrets/s"))[1]
+    assert rbac.check(ACCOUNT, call_of("GET", "/api/v1/namespaces/user-a"))[1] is None  # the namespace itself
+    assert rbac.check(ACCOUNT, call_of("GET", "/api/v1/namespaces"))[1]  # a cluster-scoped list: never
+    assert rbac.check(("other", "hub"), call_of("GET", "/api/v1/namespaces/user-a/secrets/s"))[1]
+    everywhere = Authorizer([ROLE, binding("ClusterRoleBinding", "")])
+    assert everywhere.check(ACCOUNT, call_of("GET", "/api/v1/namespaces/kube-system/secrets/s"))[1] is None
+    assert everywhere.check(ACCOUNT, call_of("GET", "/api/v1/namespaces"))[1] is None
+    group = Authorizer([ROLE, binding("RoleBinding", "u", subject={"kind": "Group",
+                                                                  "name": "system:serviceaccounts:datalab"})])
+    assert group.check(ACCOUNT, call_of("GET", "/api/v1/namespaces/u/secrets/s"))[1] is None
+
+
+@pytest.mark.unit
+def test_resource_names_never_grant_lists_or_creations_and_bindings_need_bind():
+    rbac = Authorizer([ROLE, BIND, binding("RoleBinding", "u")])
+    assert rbac.check(ACCOUNT, call_of("GET", "/api/v1/namespaces/u/configmaps/one"))[1] is None
+    assert rbac.check(ACCOUNT, call_of("GET", "/api/v1/namespaces/u/configmaps/two"))[1]
+    assert rbac.check(ACCOUNT, call_of("GET", "/api/v1/namespaces/u/configmaps"))[1]
+    made = {"metadata": {"name": "x"}, "roleRef": {"kind": "ClusterRole", "name": "r"}, "subjects": []}
+    create = call_of("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/u/rolebindings", made)
+    assert "escalation" in rbac.check(ACCOUNT, create)[1]
+    rbac.add(binding("RoleBinding", "u", role="binder"))
+    assert rbac.check(ACCOUNT, create)[1] is None
+    # a binding made by an allowed call grants the calls after it, not before
+    creator = {"kind": "ClusterRole", "metadata": {"name": "creator"},
+               "rules": [*ROLE["rules"][2:], *BIND["rules"]]}
+    read = call_of("GET", "/api/v1/namespaces/v/secrets/s")
+    made["subjects"] = [{"kind": "ServiceAccount", "namespace": "datalab", "name": "hub"}]
+    refusals, used = replay(Authorizer([ROLE, creator, binding("ClusterRoleBinding", "", "creator")]), ACCOUNT,
+                            [read, call_of("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/v/rolebindings",
+                                           made), read])
+    assert refusals == ["get core/secrets/s in v: no rule grants it"]
+    assert (("ClusterRole", "", "r"), 0, "get", "", "secrets") in used
+
+
+# -- the datalab's calls against the chart's rights ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    running = ClusterThread(tmp_path_factory.mktemp("pods"), cluster_class=WorkloadCluster).start()
+    yield running
+    running.stop()
+
+
+def rendered_rbac(docs):
+    """The chart's RBAC objects and its settings (release namespace, the hub's role)."""
+    rbac = [d for d in docs if d["kind"] in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")]
+    [config] = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "datalab-config"]
+    return rbac, json.loads(config["data"]["settings.json"])
+
+
+def logged_calls(cluster):
+    requests_ = cluster.call(lambda: list(cluster.cluster._requests))
+    calls = []
+    for r in requests_:
+        path = r.url.path_qs if hasattr(r.url, "path_qs") else str(r.url)
+        parts = [p for p in r.url.path.split("/") if p]
+        if len(parts) < (3 if parts[:1] == ["api"] else 4):
+            continue  # discovery (/api, /apis/<group>/<version>): every account may
+        method = str(getattr(r.method, "value", r.method)).upper()
+        calls.append(call_of(method, path, r.data if isinstance(r.data, dict) else None))
+    return calls
+
+
+async def exercise_spawner(cluster, settings, tmp_path, monkeypatch):
+    """What the hub does for a user: namespaces and their objects (made, then brought in line
+    after each setting the admin may change), the server's Secret, disk and pod, stop."""
+    from kubernetes_asyncio.config import kube_config
+
+    from jupyterhub_datalab.catalog import DatalabCatalog
+    from jupyterhub_datalab.kubespawner import DatalabKubeSpawner
+
+    from ..test_kubernetes_manifests import SECRETS
+
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION",
+                        str(cluster.kubeconfig(tmp_path / "kubeconfig")))
+
+    async def no_auth_state():
+        return None
+
+    user = types.SimpleNamespace(name="alice", id=1, url="/user/alice/", get_auth_state=no_auth_state,
+                                 groups=[types.SimpleNamespace(name="stats"), types.SimpleNamespace(name="geo")])
+    orm_spawner = types.SimpleNamespace(name="lab", user_options=None, server=None, state=None)
+    d = settings["datalab"]
+    spawner = DatalabKubeSpawner(
+        _mock=True, user=user, orm_spawner=orm_spawner, k8s_api_host=cluster.url, k8s_api_verify_ssl=False,
+        hub_namespace=settings["release"]["namespace"], hub_namespace_role=settings["hubNamespaceRole"],
+        hub_service_account=d["rbac"]["hubServiceAccount"], namespace_cluster_role=d["namespaces"]["clusterRole"],
+        start_timeout=30)
+    spawner.api_token = "hub-api-token"
+    spawner._credential_env = dict(SECRETS)
+    spawner.launch = launch = DatalabCatalog().launch("jupyter-python", {"disk": 5}, username="alice")
+    await spawner.apply_launch(launch)
+    await spawner._start()
+    await spawner.ensure_env_secret()  # a second start: the Secret is replaced
+    await spawner.stop(now=True)
+    # the admin changes settings: each object is brought in line (patched); a change of
+    # namespaces.clusterRole comes with the chart's new `bind` rule (test_kubespawner.py)
+    spawner.user_quota = {"limits.cpu": "2"}
+    spawner.namespace_labels = {"example.org/team": "stats"}
+    edit = ("rbac.authorization.k8s.io/v1/rolebindings", "project-stats", "member-alice")
+
+    def hand_edit():  # someone added a subject to a binding the datalab made: it is put back
+        obj = cluster.cluster._objects[edit]
+        obj.patch({"subjects": [*obj.raw["subjects"], {"kind": "ServiceAccount", "name": "x", "namespace": "y"}]})
+    cluster.call(hand_edit)
+    await spawner.ensure_namespaces()
+    user.groups = [types.SimpleNamespace(name="stats")]  # alice leaves geo
+    await spawner.ensure_namespaces()
+
+
+async def exercise_backend(cluster, catalog):
+    """What the datalab service does with a companion: launch, launch again, status, logs,
+    events, stop, discover after a restart, delete."""
+    backend = KubernetesBackend(api_host=cluster.url, catalog=catalog, admission_timeout=5)
+    try:
+        entry = catalog["postgresql"]
+        context = {"user": {"name": "alice", "email": "", "project": "", "projects": []}, "region": {}}
+        launch = to_launch(entry, check_options(entry, {"disk": 2}, context))
+        c = Companion(owner="alice", name="db", entry="postgresql", version="", options={},
+                      namespace="user-alice", endpoint={"prefix": "/services/datalab/open/alice/db/"})
+        await backend.launch(c, launch, {})
+        await backend.launch(c, launch, {})
+        assert (await backend.status(c))[0] == "ready"
+        assert await backend.logs(c)
+        await backend.events(c)
+        await backend.stop(c)
+        [found] = await KubernetesBackend(api_host=cluster.url, catalog=catalog).discover()
+        assert found.key == c.key
+        await backend.delete(c)
+    finally:
+        await backend.close()
+
+
+@pytest.mark.asyncio
+async def test_every_call_is_granted_no_rule_is_unused_and_nothing_else_is_cluster_wide(
+        helm, cluster, tmp_path, monkeypatch):  # noqa: F811
+    ok, docs, _, _ = helm()
+    assert ok, docs
+    objects, settings = rendered_rbac(docs)
+    account = (settings["release"]["namespace"], settings["datalab"]["rbac"]["hubServiceAccount"])
+    entries, errors = load([shipped_catalog()])
+    assert not errors
+
+    await exercise_spawner(cluster, settings, tmp_path, monkeypatch)
+    await exercise_backend(cluster, entries)
+    calls = logged_calls(cluster)
+    refusals, used = replay(Authorizer(objects), account, calls)
+    print(f"{len(calls)} calls replayed, {len(used)} rule parts used")
+    assert not refusals, "\n".join(dict.fromkeys(refusals))
+
+    # no rule part the code never needed
+    given = Authorizer(objects).rules_of(account)
+    unused = sorted(given - used)
+    assert not unused, "\n".join(map(str, unused))
+
+    # cluster-wide: only what has no namespace, or what KubeSpawner watches everywhere
+    wide = {(verb, group, resource) for b in objects if b["kind"] == "ClusterRoleBinding"
+            for role in objects if role["kind"] == "ClusterRole" and role["metadata"]["name"] == b["roleRef"]["name"]
+            for rule in role["rules"] for verb in rule["verbs"] for group in rule["apiGroups"]
+            for resource in rule["resources"]}
+    assert wide <= CLUSTER_WIDE, sorted(wide - CLUSTER_WIDE)
+    [bind] = [rule for b in objects if b["kind"] == "ClusterRoleBinding"
+              for role in objects if role["kind"] == "ClusterRole" and role["metadata"]["name"] == b["roleRef"]["name"]
+              for rule in role["rules"] if "bind" in rule["verbs"]]
+    assert bind["resourceNames"] == [settings["hubNamespaceRole"]]
+    # and the namespaces the datalab manages are the only ones where the hub may do more
+    made = {(b["metadata"]["namespace"]) for b in cluster.objects("rbac.authorization.k8s.io/v1/rolebindings")
+            if b["metadata"]["name"] == k8s.HUB_BINDING_NAME}
+    assert made == {"user-alice", "project-stats", "project-geo"}
