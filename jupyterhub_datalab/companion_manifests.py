@@ -24,6 +24,7 @@ from .kubernetes import (
     env_secret_manifest,
     is_sensitive,
     managed,
+    members_peer,
     restricted_security_context,
     user_namespace,
 )
@@ -131,6 +132,22 @@ def companion_service_manifest(namespace, object_name, port, selector, labels=No
             "spec": {"type": "ClusterIP", "selector": dict(selector),
                      "ports": [{"name": COMPANION_PORT_NAME, "protocol": "TCP", "port": int(port),
                                 "targetPort": COMPANION_PORT_NAME}]}}
+
+
+def companion_members_policy_name(object_name):
+    return f"{object_name}-members"
+
+
+def companion_members_policy_manifest(namespace, object_name, selector, project, labels=None):
+    """Lets the members of ``project`` reach a companion shared with it that runs in its
+    owner's namespace (it was launched before being shared: its data is there), whose
+    own policy admits only that namespace and the hub's. Only its pods, only members.
+    A companion launched shared runs in the project's namespace, which admits them."""
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": companion_members_policy_name(object_name), "namespace": namespace,
+                         **managed(labels)},
+            "spec": {"podSelector": {"matchLabels": dict(selector)}, "policyTypes": ["Ingress"],
+                     "ingress": [{"from": [members_peer(project)]}]}}
 
 
 def companion_probe(ready, port_name=COMPANION_PORT_NAME, prefix=""):

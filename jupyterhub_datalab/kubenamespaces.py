@@ -182,7 +182,11 @@ class NamespacesMixin(HasTraits):
         if not k8s.may_update(existing):
             return "kept"
         desired = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
-        if _contains(existing, desired):
+        # projects the user left: their membership labels go (a patch only adds)
+        left = [k for k in (existing.get("metadata") or {}).get("labels") or {}
+                if manifest["kind"] == "Namespace" and k.startswith(k8s.MEMBER_LABEL_PREFIX)
+                and k not in meta.get("labels", {})]
+        if _contains(existing, desired) and not left:
             return "unchanged"
         if manifest["kind"] == "RoleBinding" and existing.get("roleRef") != manifest["roleRef"]:
             # roleRef is immutable: a real API server answers 422 to a patch (the emulator
@@ -191,6 +195,8 @@ class NamespacesMixin(HasTraits):
             await getattr(api, f"create_{suffix}")(*where, manifest)
             return "updated"
         patch = copy.deepcopy(desired)
+        if left:
+            patch["metadata"]["labels"].update(dict.fromkeys(left))
         hard = (existing.get("spec") or {}).get("hard")
         if manifest["kind"] == "ResourceQuota" and hard:
             patch["spec"]["hard"].update({k: None for k in hard if k not in desired["spec"]["hard"]})
@@ -206,9 +212,13 @@ class NamespacesMixin(HasTraits):
                   "automount": self.automount_service_account_token is not False,
                   "pod_security": self.pod_security_level, "hub_role": self.hub_namespace_role,
                   "hub_account": (self.hub_namespace, self.hub_service_account)}
+        groups = sorted(g.name for g in self.user.groups) if self.project_namespaces else []
+        # the user's namespace says which projects they are in: their policies admit it
+        membership = {k8s.member_label(g): "true" for g in groups}
         manifests = k8s.namespace_objects(
             own, owner_kind="user", owner=user, quota=self.user_quota,
-            accounts={k8s.ROLE_BINDING_NAME: [(own, k8s.SERVICE_ACCOUNT)]}, **common)
+            accounts={k8s.ROLE_BINDING_NAME: [(own, k8s.SERVICE_ACCOUNT)]},
+            **{**common, "labels": {**self.namespace_labels, **membership}})
         if self.project_namespaces:
             for group in sorted(g.name for g in self.user.groups):
                 manifests += k8s.namespace_objects(

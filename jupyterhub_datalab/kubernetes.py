@@ -143,6 +143,22 @@ def role_binding_manifest(namespace, name, cluster_role, accounts):
                          for ns, sa in accounts]}
 
 
+MEMBER_LABEL_PREFIX = "member.datalab.io/"
+
+
+def member_label(project):
+    """The label a member's own namespace carries for each of their projects
+    (``member.datalab.io/project-stats: "true"``): the project's NetworkPolicy admits the
+    namespaces that carry it, so members' kernels reach the project's companions. Only the
+    hub sets it: users' role (``edit``) cannot change namespaces."""
+    return MEMBER_LABEL_PREFIX + project_namespace(project)
+
+
+def members_peer(project):
+    """A NetworkPolicy peer: the pods of every member's namespace of ``project``."""
+    return {"namespaceSelector": {"matchLabels": {member_label(project): "true"}}}
+
+
 def member_binding_name(username):
     """The RoleBinding giving one member's account the project's role."""
     return f"member-{platform_name(username)}"
@@ -166,9 +182,10 @@ def limit_range_manifest(namespace, limits, name=LIMIT_RANGE_NAME):
             "spec": {"limits": [item]}}
 
 
-def network_policy_manifest(namespace, hub_namespace, name=NETWORK_POLICY_NAME):
-    """Ingress only from the hub's namespace (hub, proxy) and from the namespace itself;
-    egress anywhere but the cloud's metadata endpoint.
+def network_policy_manifest(namespace, hub_namespace, name=NETWORK_POLICY_NAME, project=None):
+    """Ingress only from the hub's namespace (hub, proxy), from the namespace itself and, in
+    a ``project``'s namespace, from its members' namespaces (``member_label``); egress
+    anywhere but the cloud's metadata endpoint.
 
     The metadata block is a policy rule, not Zero to JupyterHub's privileged iptables init
     container (``singleuser.cloudMetadata.blockWithIptables``), which Pod Security
@@ -181,6 +198,7 @@ def network_policy_manifest(namespace, hub_namespace, name=NETWORK_POLICY_NAME):
                          {"namespaceSelector": {"matchLabels": {
                              "kubernetes.io/metadata.name": hub_namespace}}},
                          {"podSelector": {}},
+                         *([members_peer(project)] if project else []),
                      ]}],
                      "egress": [
                          {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [CLOUD_METADATA]}}]},
@@ -206,7 +224,8 @@ def namespace_objects(namespace, *, owner_kind, owner, hub_namespace, cluster_ro
         objects.append(role_binding_manifest(namespace, name, cluster_role, subjects))
     objects += [resource_quota_manifest(namespace, quota),
                 limit_range_manifest(namespace, limits),
-                network_policy_manifest(namespace, hub_namespace)]
+                network_policy_manifest(namespace, hub_namespace,
+                                        project=owner if owner_kind == "project" else None)]
     return objects
 
 

@@ -108,7 +108,8 @@ def test_default_values_render_and_validate(helm):
         ("ConfigMap", "datalab-config"), ("ConfigMap", "datalab-catalog"),
         ("ConfigMap", "datalab-catalog-shared"), ("Secret", "datalab-identity"),
         ("ClusterRole", f"datalab-hub-{ns}"), ("ClusterRole", f"datalab-hub-{ns}-cluster"),
-        ("ClusterRoleBinding", f"datalab-hub-{ns}-cluster")}
+        ("ClusterRoleBinding", f"datalab-hub-{ns}-cluster"),
+        ("Service", "datalab"), ("NetworkPolicy", "datalab-hub"), ("NetworkPolicy", "datalab-proxy")}
     assert_valid(docs)
     # no client secret in the values: the admin creates datalab-oidc, NOTES say how
     assert "create secret generic datalab-oidc" in notes
@@ -146,8 +147,34 @@ def test_full_values_render_and_validate(helm):
     assert json.loads(catalog["jupyter-stats.json"])["id"] == "jupyter-stats"
     settings = json.loads(objects[("ConfigMap", "datalab-config")]["data"]["settings.json"])
     assert settings["identityIssuerUrl"] == "https://datalab.example.gouv.fr/hub/datalab"
-    assert settings["serviceUrl"] == f"http://hub.{ns}.svc.cluster.local:10101"
+    assert settings["serviceUrl"] == f"http://datalab.{ns}.svc.cluster.local:10101"
     assert "WARNING" not in notes and "minio.example.gouv.fr" in notes
+
+
+def test_the_service_port_reaches_its_service_and_policies(helm):
+    """datalab.service.port was only the service's bind address: the hub's Service and the
+    network policies kept 10101 (z2jh's values cannot read the datalab's)."""
+    ok, docs, _, _ = helm({"datalab": {"service": {"port": 12345, "apps": {
+        "url": "https://{name}--{owner}.apps.example.org", "port": 12346}}}})
+    assert ok, docs
+    objects = by_kind(docs)
+    ns = docs[0]["metadata"].get("namespace")
+    service = objects[("Service", "datalab")]
+    assert {(p["name"], p["port"], p["targetPort"]) for p in service["spec"]["ports"]} == {
+        ("datalab", 12345, 12345), ("datalab-apps", 12346, 12346)}
+    settings = json.loads(objects[("ConfigMap", "datalab-config")]["data"]["settings.json"])
+    release = settings["release"]["name"]
+    assert service["spec"]["selector"] == {"app": "jupyterhub", "component": "hub", "release": release}
+    hub = objects[("NetworkPolicy", "datalab-hub")]["spec"]
+    assert hub["ingress"] == [{"ports": [{"port": 12345}, {"port": 12346}]}]
+    proxy = objects[("NetworkPolicy", "datalab-proxy")]["spec"]
+    assert proxy["egress"][0]["ports"] == [{"port": 12345}]
+    assert settings["serviceUrl"] == f"http://datalab.{ns}.svc.cluster.local:12345"
+    # z2jh's network policies off: the datalab adds none either (they would isolate the pods)
+    ok, docs, _, _ = helm({"jupyterhub": {"hub": {"networkPolicy": {"enabled": False}},
+                                          "proxy": {"chp": {"networkPolicy": {"enabled": False}}}}})
+    assert ok, docs
+    assert not [d for d in docs if d["kind"] == "NetworkPolicy"]
 
 
 def test_identity_key_is_kept_across_upgrades(helm, tmp_path):
@@ -330,7 +357,7 @@ def test_full_hub_config_loads_in_jupyterhub(helm, tmp_path):
     assert s["namespace_labels"] == {"pod-security.kubernetes.io/enforce": "baseline"}
     assert s["cpu_guarantee_ratio"] == 0.5 and s["mem_guarantee_ratio"] == 0.75
     # z2jh's KubeSpawner.environment did not hide the datalab's variables
-    assert s["environment"]["DATALAB_SERVICE_URL"] == f"http://hub.{ns}.svc.cluster.local:10101/services/datalab/"
+    assert s["environment"]["DATALAB_SERVICE_URL"] == f"http://datalab.{ns}.svc.cluster.local:10101/services/datalab/"
     assert s["environment"]["FROM_EXTRA_ENV"] == "1"
     # the welcome page's link to the documentation (datalab.docsUrl)
     assert s["environment"]["DATALAB_DOCS_URL"] == "https://docs.datalab.example.gouv.fr"
@@ -340,7 +367,7 @@ def test_full_hub_config_loads_in_jupyterhub(helm, tmp_path):
     assert hub["allow_named_servers"] is True and hub["named_server_limit_per_user"] == 3  # extraConfig
     assert [x["name"] for x in hub["services"]] == ["jupyterhub-idle-culler", "datalab"]
     datalab = hub["services"][-1]
-    assert datalab["url"] == f"http://hub.{ns}.svc.cluster.local:10101"
+    assert datalab["url"] == f"http://datalab.{ns}.svc.cluster.local:10101"
     assert datalab["command"][1:3] == ["-m", "jupyterhub_datalab.service"]
     assert {"jupyterhub-idle-culler", "user", "datalab-service"} <= set(hub["roles"])
     assert report["service"] == {

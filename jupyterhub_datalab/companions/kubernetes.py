@@ -296,15 +296,18 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
     # -- names ------------------------------------------------------------------------------
 
     def namespace_for(self, companion: Companion) -> str:
-        """``project-<project>`` when it was launched for a project (its namespace says
-        so), else its owner's namespace."""
-        project = companion.project
-        if project:
-            asked = companion.namespace
-            wanted = self.project_namespace_template.format(project=k8s.platform_name(project))
-            if asked in (wanted, k8s.project_namespace(project)):
-                return wanted
-        return self.user_namespace_template.format(owner=companion.owner)
+        """Where it runs: where it already ran (its data is there); else ``project-<project>``
+        when it is shared with a project at its first launch (every member's namespace is
+        admitted there), else its owner's namespace."""
+        own = self.user_namespace_template.format(owner=companion.owner)
+        project = (self.project_namespace_template.format(project=k8s.platform_name(companion.project))
+                   if companion.project else None)
+        if companion.endpoint.get("object") and companion.namespace in (own, project):
+            return companion.namespace
+        if project and (companion.shared or companion.namespace in (project, k8s.project_namespace(
+                companion.project))):
+            return project
+        return own
 
     def names(self, companion: Companion):
         namespace = companion.endpoint.get("namespace") or self.namespace_for(companion)
@@ -409,10 +412,41 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
                 await self._apply(core, apps, manifest)
             except ApiException as e:
                 raise self._refusal(e, manifest["kind"]) from None
+        await self.share_changed(companion)
         self._connections[companion.key] = connection
         companion.status, companion.message = "starting", ""
         with _refused("start it", "le démarrer"):
             await self._wait_admitted(apps, core, companion, namespace, name)
+
+    async def share_changed(self, companion: Companion) -> None:
+        """Admit the project's members to a companion shared with it in its owner's namespace
+        (NetworkPolicy ``<name>-members``), or no longer. Called at each launch; the hub
+        service calls it when the owner shares or unshares a running companion."""
+        namespace, _ = self.names(companion)
+        own = self.user_namespace_template.format(owner=companion.owner)
+        await self._members_policy(companion, bool(companion.shared and companion.project
+                                                   and namespace == own))
+
+    async def _members_policy(self, companion, admit):
+        from kubernetes_asyncio import client
+        from kubernetes_asyncio.client.rest import ApiException
+
+        await self._api()
+        namespace, name = self.names(companion)
+        api = client.NetworkingV1Api(self._client)
+        policy = cm.companion_members_policy_name(name)
+        with _refused("let the project's members reach it", "laisser les membres du projet le joindre"):
+            if not admit:
+                await self._call(api.delete_namespaced_network_policy, policy, namespace, missing_ok=True)
+                return
+            manifest = cm.companion_members_policy_manifest(
+                namespace, name, cm.companion_selector(companion.owner, companion.name), companion.project)
+            try:
+                await self._call(api.create_namespaced_network_policy, namespace, manifest)
+            except ApiException as e:
+                if e.status != 409:
+                    raise
+                await self._call(api.replace_namespaced_network_policy, policy, namespace, manifest)
 
     async def _check_namespace(self, core, namespace):
         from kubernetes_asyncio.client.rest import ApiException
@@ -649,6 +683,7 @@ class KubernetesBackend(LoggingConfigurable, Backend, metaclass=_Meta):
                              cm.companion_pvc_name(name), namespace, missing_ok=True)
             await self._call(core.delete_namespaced_secret, cm.companion_secret_name(name), namespace,
                              missing_ok=True)
+        await self._members_policy(companion, admit=False)  # its members' policy goes with it
         self._connections.pop(companion.key, None)
         companion.status, companion.message = "stopped", ""
 

@@ -173,11 +173,16 @@ async def exercise_spawner(cluster, settings, tmp_path, monkeypatch):
     # namespaces.clusterRole comes with the chart's new `bind` rule (test_kubespawner.py)
     spawner.user_quota = {"limits.cpu": "2"}
     spawner.namespace_labels = {"example.org/team": "stats"}
-    edit = ("rbac.authorization.k8s.io/v1/rolebindings", "project-stats", "member-alice")
+    spawner.limit_range = {"default": {"cpu": "2", "memory": "4Gi"}}
+    spawner.automount_service_account_token = False
 
-    def hand_edit():  # someone added a subject to a binding the datalab made: it is put back
-        obj = cluster.cluster._objects[edit]
-        obj.patch({"subjects": [*obj.raw["subjects"], {"kind": "ServiceAccount", "name": "x", "namespace": "y"}]})
+    def hand_edit():  # someone changed objects the datalab made: they are put back
+        objects = cluster.cluster._objects
+        binding = objects[("rbac.authorization.k8s.io/v1/rolebindings", "project-stats", "member-alice")]
+        binding.patch({"subjects": [*binding.raw["subjects"], {"kind": "ServiceAccount", "name": "x",
+                                                               "namespace": "y"}]})
+        objects[("networking.k8s.io/v1/networkpolicies", "user-alice", "datalab-ingress")].patch(
+            {"spec": {"ingress": [{}]}})
     cluster.call(hand_edit)
     await spawner.ensure_namespaces()
     user.groups = [types.SimpleNamespace(name="stats")]  # alice leaves geo
@@ -199,6 +204,9 @@ async def exercise_backend(cluster, catalog):
         assert (await backend.status(c))[0] == "ready"
         assert await backend.logs(c)
         await backend.events(c)
+        c.project, c.shared = "stats", True  # shared with a project after its launch
+        await backend.share_changed(c)
+        await backend.share_changed(c)
         await backend.stop(c)
         [found] = await KubernetesBackend(api_host=cluster.url, catalog=catalog).discover()
         assert found.key == c.key
@@ -220,12 +228,15 @@ async def test_every_call_is_granted_no_rule_is_unused_and_nothing_else_is_clust
     await exercise_spawner(cluster, settings, tmp_path, monkeypatch)
     await exercise_backend(cluster, entries)
     calls = logged_calls(cluster)
-    refusals, used = replay(Authorizer(objects), account, calls)
+    rbac = Authorizer(objects)
+    refusals, used = replay(rbac, account, calls)
     print(f"{len(calls)} calls replayed, {len(used)} rule parts used")
     assert not refusals, "\n".join(dict.fromkeys(refusals))
 
-    # no rule part the code never needed
-    given = Authorizer(objects).rules_of(account)
+    # no rule part the code never needed, in the roles bound by the chart or by the code
+    given = rbac.rules_of(account)
+    assert {role for role, *_ in given} == {("ClusterRole", "", settings["hubNamespaceRole"]),
+                                            ("ClusterRole", "", settings["hubNamespaceRole"] + "-cluster")}
     unused = sorted(given - used)
     assert not unused, "\n".join(map(str, unused))
 
