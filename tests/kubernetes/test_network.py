@@ -97,21 +97,26 @@ def cluster(tmp_path_factory):
     running.stop()
 
 
+async def start(cluster, release_namespace, name, groups):
+    """What the hub does for the namespaces at each start of a user's server."""
+    from jupyterhub_datalab.kubespawner import DatalabKubeSpawner
+
+    user = types.SimpleNamespace(name=name, id=1, url=f"/user/{name}/",
+                                 groups=[types.SimpleNamespace(name=g) for g in groups])
+    spawner = DatalabKubeSpawner(_mock=True, user=user, k8s_api_host=cluster.url, k8s_api_verify_ssl=False,
+                                 hub_namespace=release_namespace)
+    await spawner.ensure_namespaces()
+
+
 async def prepare(cluster, release_namespace, tmp_path, monkeypatch):
     """alice and bob in project stats, carol in none: their namespaces as the spawner makes
     them; alice's PostgreSQL launched shared with stats, and another shared after its launch."""
     from kubernetes_asyncio.config import kube_config
 
-    from jupyterhub_datalab.kubespawner import DatalabKubeSpawner
-
     monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION",
                         str(cluster.kubeconfig(tmp_path / "kubeconfig")))
     for name, groups in (("alice", ["stats"]), ("bob", ["stats"]), ("carol", [])):
-        user = types.SimpleNamespace(name=name, id=1, url=f"/user/{name}/",
-                                     groups=[types.SimpleNamespace(name=g) for g in groups])
-        spawner = DatalabKubeSpawner(_mock=True, user=user, k8s_api_host=cluster.url, k8s_api_verify_ssl=False,
-                                     hub_namespace=release_namespace)
-        await spawner.ensure_namespaces()
+        await start(cluster, release_namespace, name, groups)
     entries, errors = load([shipped_catalog()])
     assert not errors
     backend = KubernetesBackend(api_host=cluster.url, catalog=entries, admission_timeout=5)
@@ -190,3 +195,12 @@ async def test_who_reaches_whom(helm, cluster, tmp_path, monkeypatch):  # noqa: 
              for (src, dst, p), want in reaches.items() if net.allows(src, dst, p) != want]
     assert net.allows(server["alice"], dns, 53, "UDP")
     assert not wrong, "\n".join(wrong)
+
+    # bob leaves stats: at his next start his namespace loses the label, and his access
+    await start(cluster, ns, "bob", [])
+    [labels] = [n["metadata"].get("labels") for n in cluster.objects("v1/namespaces")
+                if n["metadata"]["name"] == "user-bob"]
+    assert not [k for k in labels if k.startswith("member.datalab.io/")], labels
+    net.namespaces["user-bob"] = {"kubernetes.io/metadata.name": "user-bob", **labels}
+    assert not net.allows(server["bob"], shared_db, 5432)
+    assert not net.allows(server["bob"], shared_notes, 5432)
