@@ -12,6 +12,14 @@ with the shims ``kubernetes_asyncio`` needs, plus what a cluster does on its own
   ``namespace`` from the URL, a Pending ``status`` for new pods; ``PUT`` (replace);
 - ResourceQuota admission for pods (``pods``, ``limits.*``, ``requests.*`` of cpu
   and memory), refusing with the same 403 Forbidden Status a real apiserver sends;
+- strictness, so the emulation stops hiding what a real API server refuses:
+  ``roleRef`` of a RoleBinding is immutable (422 Invalid on a patch or replace that
+  changes it), server-set fields are the server's (a created object's ``uid`` and
+  ``creationTimestamp`` replace the client's, a new pod's ``status`` is Pending whatever
+  was sent, ``resourceVersion`` on a creation is an error, a replace with a stale one a
+  409 Conflict), and Pod Security admission refuses a pod (403, as the apiserver words
+  it) that violates its namespace's ``pod-security.kubernetes.io/enforce`` level
+  (``podsecurity.py``), pods made by the Deployment controller included;
 - a kubelet of sorts: a created pod's single-user server is started as a local
   process (the venv's ``jupyterhub-singleuser``, the pod's env with ``secretKeyRef``
   resolved from the stored Secrets, on its own loopback address 127.0.0.x and the
@@ -42,6 +50,8 @@ import kmock
 from kmock._internal import parsing
 from kmock._internal.k8s import KubernetesError, KubernetesObjectNotFoundError
 
+from .podsecurity import violations
+
 RESOURCES = {
     "v1/namespaces": ("Namespace", False),
     "v1/pods": ("Pod", True),
@@ -56,6 +66,8 @@ RESOURCES = {
     "networking.k8s.io/v1/networkpolicies": ("NetworkPolicy", True),
 }
 PODS = kmock.resource("v1/pods")
+NAMESPACES = kmock.resource("v1/namespaces")
+ROLE_BINDINGS = kmock.resource("rbac.authorization.k8s.io/v1/rolebindings")
 SECRETS = kmock.resource("v1/secrets")
 QUOTAS = kmock.resource("v1/resourcequotas")
 _SUFFIX = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9,
@@ -146,16 +158,19 @@ class EmulatedCluster(kmock.KubernetesEmulator):
         if request.resource is not None and data is not None:
             meta = data.setdefault("metadata", {})
             if request.action == kmock.action.CREATE:
-                meta.setdefault("uid", str(uuid.uuid4()))
-                meta.setdefault("creationTimestamp",
-                                datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                if meta.get("resourceVersion"):
+                    raise KubernetesError(status=500, reason="InternalError",
+                                          message="resourceVersion should not be set on objects to be created")
+                meta["uid"] = str(uuid.uuid4())
+                meta["creationTimestamp"] = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
                 if request.namespace:
                     meta["namespace"] = request.namespace
                 if request.resource == PODS:
-                    data.setdefault("status", {"phase": "Pending"})
+                    data["status"] = {"phase": "Pending"}
                     self._admit_pod(request.namespace, data)
                 self._stamp(meta)
             elif request.action == kmock.action.UPDATE:
+                self._check_immutable(request, data)
                 self._stamp(meta)
             elif request.method == kmock.method.PUT and request.name:
                 return await self._replace(request, data)
@@ -171,7 +186,15 @@ class EmulatedCluster(kmock.KubernetesEmulator):
         async with self._lock:
             if key not in self._objects or self._objects[key].deleted:
                 raise KubernetesObjectNotFoundError()
+            self._check_immutable(request, data)
             old = self._objects[key].raw["metadata"]
+            sent = data["metadata"].get("resourceVersion")
+            if sent and sent != old.get("resourceVersion"):
+                raise KubernetesError(
+                    status=409, reason="Conflict",
+                    message=f'Operation cannot be fulfilled on {request.resource.plural} "{request.name}": '
+                            "the object has been modified; please apply your changes to the latest "
+                            "version and try again")
             data["metadata"].update(uid=old.get("uid"), creationTimestamp=old.get("creationTimestamp"))
             if request.namespace:
                 data["metadata"]["namespace"] = request.namespace
@@ -183,6 +206,42 @@ class EmulatedCluster(kmock.KubernetesEmulator):
 
     # -- admission ------------------------------------------------------------------------
 
+    def raw(self, resource, namespace, name):
+        key = (resource, namespace, name)
+        if key not in self._objects or self._objects[key].deleted:
+            return None
+        return self._objects[key].raw
+
+    def _check_immutable(self, request, data):
+        """A RoleBinding's roleRef cannot change: the apiserver answers 422 Invalid."""
+        if request.resource != ROLE_BINDINGS or "roleRef" not in data:
+            return
+        existing = self.raw(request.resource, request.namespace, request.name)
+        if existing is not None and data["roleRef"] != existing.get("roleRef"):
+            ref = data["roleRef"]
+            raise KubernetesError(
+                status=422, reason="Invalid",
+                message=f'RoleBinding.rbac.authorization.k8s.io "{request.name}" is invalid: roleRef: '
+                        f'Invalid value: rbac.RoleRef{{APIGroup:"{ref.get("apiGroup", "")}", '
+                        f'Kind:"{ref.get("kind", "")}", Name:"{ref.get("name", "")}"}}: cannot change roleRef',
+                details={"name": request.name, "group": "rbac.authorization.k8s.io", "kind": "RoleBinding"})
+
+    def _admit_pod_security(self, namespace, pod):
+        """Pod Security admission: the namespace's enforced level (none: privileged)."""
+        labels = ((self.raw(NAMESPACES, None, namespace) or {}).get("metadata") or {}).get("labels") or {}
+        level = labels.get("pod-security.kubernetes.io/enforce", "privileged")
+        if level == "privileged":
+            return
+        found = violations(pod, level)
+        if found:
+            version = labels.get("pod-security.kubernetes.io/enforce-version", "latest")
+            name = pod["metadata"].get("name")
+            raise KubernetesError(
+                status=403, reason="Forbidden",
+                message=f'pods "{name}" is forbidden: violates PodSecurity "{level}:{version}": '
+                        + ", ".join(found),
+                details={"name": name, "kind": "pods"})
+
     def live(self, resource, namespace=None):
         return [obj.raw for (res, ns, _), obj in list(self._objects.items())
                 if res == resource and not obj.deleted and (namespace is None or ns == namespace)]
@@ -192,6 +251,7 @@ class EmulatedCluster(kmock.KubernetesEmulator):
             error = check(pod)
             if error:
                 raise error
+        self._admit_pod_security(namespace, pod)
         requested = pod_usage(pod)
         used = {}
         for other in self.live(PODS, namespace):
