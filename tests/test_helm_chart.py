@@ -151,6 +151,28 @@ def test_full_values_render_and_validate(helm):
     assert "WARNING" not in notes and "minio.example.gouv.fr" in notes
 
 
+def test_the_full_example_shows_every_datalab_key():
+    """docs/install-kubernetes.md says examples/full-values.yaml shows every key: 12 were
+    missing (oidc.scope, identity.issuerUrl, service.stateDir...)."""
+    def paths(values, prefix=()):
+        for key, value in values.items():
+            yield (*prefix, key)
+            if isinstance(value, dict) and value:
+                yield from paths(value, (*prefix, key))
+
+    def has(values, path):
+        for key in path:
+            if not isinstance(values, dict) or key not in values:
+                return False
+            values = values[key]
+        return True
+
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())["datalab"]
+    example = yaml.safe_load(FULL_VALUES.read_text())["datalab"]
+    missing = [".".join(p) for p in paths(defaults) if not has(example, p)]
+    assert not missing, missing
+
+
 def test_the_service_port_reaches_its_service_and_policies(helm):
     """datalab.service.port was only the service's bind address: the hub's Service and the
     network policies kept 10101 (z2jh's values cannot read the datalab's)."""
