@@ -23,18 +23,26 @@ from urllib.parse import urlencode
 
 import jwt
 from oauthenticator.generic import GenericOAuthenticator
-from oauthenticator.oauth2 import OAuthCallbackHandler, OAuthLoginHandler, OAuthLogoutHandler
 from tornado import web
-from tornado.escape import xhtml_escape
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from traitlets import Bool, Integer, List, Unicode, default, validate
 
 from .identity import IdentityIssuer
+from .login_handlers import (NONCE_COOKIE, DatalabCallbackHandler, DatalabLoginHandler,
+                             DatalabLogoutHandler, PublicJSONHandler, refusal)
 from .names import normalize_name
 
-NONCE_COOKIE = "datalab-oidc-nonce"
 # asymmetric only: "none" and HMAC (a shared secret anyone with the JWKS could use) never pass
 SIGNING_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
+
+
+IDP_CONNECT_TIMEOUT = 5  # seconds
+IDP_REQUEST_TIMEOUT = 10
+
+
+def unreachable():
+    return refusal(503, "Le fournisseur d'identité ne répond pas : réessayez dans un instant.",
+                   "The identity provider does not answer: try again in a moment.")
 
 
 class DiscoveryError(RuntimeError):
@@ -60,67 +68,11 @@ def fetch_discovery(issuer, timeout=10):
     return document
 
 
-def refusal(status, message_fr, message_en):
-    """An HTTP error whose page tells the person why, in French and English."""
-    error = web.HTTPError(status, message_en)
-    error.jupyterhub_message = f"{message_fr} / {message_en}"
-    error.jupyterhub_html_message = (
-        f'<span lang="fr" class="datalab-refusal">{xhtml_escape(message_fr)}</span><br>'
-        f'<span lang="en" class="datalab-refusal">{xhtml_escape(message_en)}</span>'
-    )
-    return error
-
-
-class DatalabLoginHandler(OAuthLoginHandler):
-    """Adds a fresh nonce to every authorization request (kept in a signed cookie)."""
-
-    def authorize_redirect(self, *args, extra_params=None, **kwargs):
-        extra_params = dict(extra_params or {})
-        nonce = secrets.token_urlsafe(32)  # 43 characters: ProConnect asks for >= 32
-        self.set_secure_cookie(NONCE_COOKIE, nonce, expires_days=1, httponly=True,
-                               path=self.hub.base_url)
-        extra_params["nonce"] = nonce
-        if self.authenticator.acr_values:
-            extra_params["acr_values"] = " ".join(self.authenticator.acr_values)
-        return super().authorize_redirect(*args, extra_params=extra_params, **kwargs)
-
-
-class DatalabLogoutHandler(OAuthLogoutHandler):
-    """Log out of the hub, then end the session at the provider with ``id_token_hint``."""
-
-    async def get(self):
-        self._id_token = None
-        user = self.current_user
-        if user is not None:
-            auth_state = await user.get_auth_state() or {}
-            self._id_token = auth_state.get("id_token")
-        await super().get()
-
-    async def render_logout_page(self):
-        url = self.authenticator.end_session_url(getattr(self, "_id_token", None))
-        if url:
-            self.redirect(url)
-            return
-        return await super().render_logout_page()
-
-
-class PublicJSONHandler(web.RequestHandler):
-    """Serves a public JSON document (the identity issuer's JWKS and discovery)."""
-
-    def initialize(self, document):
-        self.document = document
-
-    def get(self):
-        self.set_header("Content-Type", "application/json")
-        self.set_header("Cache-Control", "max-age=300")
-        self.finish(json.dumps(self.document()))
-
-
 class DatalabOAuthenticator(GenericOAuthenticator):
     """Log agents in with their OIDC identity; their groups become projects."""
 
     login_handler = DatalabLoginHandler
-    callback_handler = OAuthCallbackHandler
+    callback_handler = DatalabCallbackHandler
     logout_handler = DatalabLogoutHandler
 
     issuer = Unicode(
@@ -339,6 +291,11 @@ class DatalabOAuthenticator(GenericOAuthenticator):
     def _refresh_pre_spawn_default(self):
         return True
 
+    @default("http_request_kwargs")
+    def _http_request_kwargs_default(self):
+        # bounded waits on the provider: a hung one once gave a bare 500 after 20 s
+        return {"connect_timeout": IDP_CONNECT_TIMEOUT, "request_timeout": IDP_REQUEST_TIMEOUT}
+
     # -- tokens ----------------------------------------------------------
 
     def verify_id_token(self, id_token, nonce=None):
@@ -371,7 +328,12 @@ class DatalabOAuthenticator(GenericOAuthenticator):
 
     async def get_token_info(self, handler, params):
         """Exchange the code (or refresh token), then verify the ID token we got."""
-        token_info = await super().get_token_info(handler, params)
+        try:
+            token_info = await super().get_token_info(handler, params)
+        except HTTPClientError as e:
+            if e.code != 599:  # the provider answered: a refused code, a bad client...
+                raise
+            raise unreachable() from None
         id_token = token_info.get("id_token")
         at_login = params.get("grant_type") == "authorization_code"
         if at_login and not id_token:
@@ -399,8 +361,15 @@ class DatalabOAuthenticator(GenericOAuthenticator):
             headers={"Authorization": f"Bearer {token_info['access_token']}",
                      "Accept": "application/json, application/jwt"},
             validate_cert=self.validate_server_cert,
+            **{"connect_timeout": IDP_CONNECT_TIMEOUT, "request_timeout": IDP_REQUEST_TIMEOUT,
+               **self.http_request_kwargs},
         )
-        response = await self.fetch(request, "fetching user info", parse_json=False)
+        try:
+            response = await self.fetch(request, "fetching user info", parse_json=False)
+        except HTTPClientError as e:
+            if e.code != 599:
+                raise
+            raise unreachable() from None
         body = response.body.decode("utf-8", "replace")
         if response.headers.get("Content-Type", "").startswith("application/jwt"):
             key = self.jwks_client.get_signing_key_from_jwt(body)
@@ -459,7 +428,16 @@ class DatalabOAuthenticator(GenericOAuthenticator):
         try:
             token_info = await self.get_token_info(
                 handler, self.build_refresh_token_request_params(refresh_token))
-        except (HTTPClientError, web.HTTPError) as e:
+        except web.HTTPError as e:
+            if e.status_code == 503 and (auth_state.get("expires_at") or 0) > time.time() + 60:
+                # the provider does not answer, and the tokens still hold: keep them for now
+                self.log.warning("Tokens of %s not refreshed (the identity provider does not "
+                                 "answer); they are still valid, kept", user.name)
+                return True
+            self.log.info("Refresh token of %s refused (%s): new login needed", user.name,
+                          getattr(e, "code", e))
+            return False
+        except HTTPClientError as e:
             self.log.info("Refresh token of %s refused (%s): new login needed", user.name,
                           getattr(e, "code", e))
             return False
