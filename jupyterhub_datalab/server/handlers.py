@@ -189,6 +189,7 @@ class UploadHandler(DatalabHandler):
             # answer once the body is read: closing mid-body would break the
             # proxy's kept-alive connection for the next request
             self.error = tornado.web.HTTPError(e.status, reason=e.message)
+            self.error.__cause__ = e
         except tornado.web.HTTPError as e:
             self.error = e
         self.buffer = bytearray()
@@ -231,11 +232,13 @@ class UploadHandler(DatalabHandler):
             self.in_flight = None
             self.parts[number - 1]["ETag"] = (await future)["ETag"]
 
-    def _fail(self, boto_error):
-        """Abort the upload and keep the error for the answer, once the body is read."""
+    def _fail(self, boto_error, last_step=False):
+        """Abort the upload and keep the error for the answer, once the body is read.
+        ``last_step``: the object was being written; without an answer, it may be there."""
         self._abort()
-        error = explain(boto_error, f"upload {self.key}")
+        error = explain(boto_error, f"upload {self.key}", write=last_step)
         self.error = tornado.web.HTTPError(error.status, reason=error.message)
+        self.error.__cause__ = error  # its French, for write_error
         self.buffer = bytearray()
 
     @tornado.web.authenticated
@@ -256,19 +259,24 @@ class UploadHandler(DatalabHandler):
                     Bucket=self.bucket, Key=self.full_key, UploadId=self.upload_id,
                     MultipartUpload={"Parts": self.parts}))
         except (ClientError, BotoCoreError) as e:
-            self._fail(e)
-            raise self.error from None
+            self._fail(e, last_step=True)
+            raise self.error from self.error.__cause__
         self.done = True
         self.finish(json.dumps({"key": self.key, "size": self.request.headers.get("Content-Length")}))
 
     def _abort(self):
         if getattr(self, "upload_id", None) and not self.done:
             upload_id, self.upload_id = self.upload_id, None
-            try:
-                self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.full_key,
-                                                   UploadId=upload_id)
-            except Exception as e:  # the bucket's lifecycle cleans up what is left
-                self.log.warning("Could not abort upload of %s: %s", self.key, e)
+            client, bucket, key, log = self.client, self.bucket, self.full_key, self.log
+
+            def abort():
+                try:
+                    client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+                except Exception as e:  # the bucket's lifecycle cleans up what is left
+                    log.warning("Could not abort upload of %s: %s", key, e)
+
+            # in a thread: a hung S3 must not block this server's other requests
+            asyncio.get_running_loop().run_in_executor(None, abort)
 
     def on_connection_close(self):
         self._abort()

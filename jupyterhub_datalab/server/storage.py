@@ -6,20 +6,30 @@ this module adds the user-facing rules: which spaces exist, which keys are allow
 pagination that never lists a whole bucket, and errors in words.
 """
 
+import json
 import os
 import time
-import unicodedata
+import urllib.error
+import urllib.request
 from contextlib import contextmanager
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError,
+                                 EndpointConnectionError, ReadTimeoutError)
 
 from ..credentials import CredentialsError, s3_credentials
-from .errors import ServiceError
+from .errors import ServiceError, integer
 from ..tokens import TokensUnavailable, user_tokens
 
 MAX_KEY_BYTES = 1024
+MAX_SEGMENT_BYTES = 255  # what SeaweedFS's filer (and most file systems) keep in one name
+# Bounded waits, in seconds: a hung S3 answers in words within about
+# S3_ATTEMPTS x (S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT), not minutes (it once took 180 s).
+S3_CONNECT_TIMEOUT = 3
+S3_READ_TIMEOUT = 10
+S3_ATTEMPTS = 2
+SERVICE_TIMEOUT = 10  # the datalab service signing a share link
 PAGE_SIZE = 200
 MAX_PAGE_SIZE = 1000
 
@@ -31,8 +41,9 @@ class StorageError(ServiceError):
 def check_key(key, folder=False):
     """A relative S3 key inside a space, or a StorageError saying what is wrong with it."""
     if not isinstance(key, str) or not key.strip("/"):
-        raise StorageError(400, "A name is required.")
-    key = unicodedata.normalize("NFC", key)
+        raise StorageError(400, "A name is required.", "Un nom est requis.")
+    # byte for byte, as listed: a key a kernel wrote in another Unicode form (NFD) was
+    # listed, then normalised here and not found by any action
     if key.startswith("/"):
         raise StorageError(400, f"Names are relative to your space; remove the leading '/': {key[:80]!r}")
     if any(ord(c) < 32 or ord(c) == 127 for c in key):
@@ -41,8 +52,18 @@ def check_key(key, folder=False):
         raise StorageError(400, "Names cannot contain '.' or '..' path segments.")
     if "//" in key:
         raise StorageError(400, "Names cannot contain empty path segments ('//').")
+    if "\\" in key:
+        raise StorageError(400, "Names cannot contain '\\': use '/' between folders.",
+                           "Les noms ne peuvent pas contenir « \\ » : séparez les dossiers par « / ».")
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
-        raise StorageError(400, f"This name is too long: at most {MAX_KEY_BYTES} bytes.")
+        raise StorageError(400, f"This name is too long: at most {MAX_KEY_BYTES} bytes.",
+                           f"Ce nom est trop long : {MAX_KEY_BYTES} octets au plus.")
+    long = next((part for part in key.split("/") if len(part.encode("utf-8")) > MAX_SEGMENT_BYTES), None)
+    if long is not None:
+        raise StorageError(400, f"Each part of a name (between '/') can have at most {MAX_SEGMENT_BYTES} "
+                                f"bytes; this one has {len(long.encode('utf-8'))}: {long[:40]}...",
+                           f"Chaque partie d'un nom (entre « / ») a au plus {MAX_SEGMENT_BYTES} octets ; "
+                           f"celle-ci en a {len(long.encode('utf-8'))} : {long[:40]}...")
     if folder and not key.endswith("/"):
         key += "/"
     return key
@@ -66,18 +87,28 @@ def _exists(client, bucket, key):
 
 
 @contextmanager
-def s3_errors(what):
-    """Any boto error inside becomes a StorageError saying that we cannot ``what``."""
+def s3_errors(what, write=False):
+    """Any boto error inside becomes a StorageError saying that we cannot ``what``;
+    ``write``: S3 may have done it even when no answer came."""
     try:
         yield
     except (ClientError, BotoCoreError) as e:
-        raise explain(e, what) from None
+        raise explain(e, what, write) from None
 
 
-def explain(error, what):
+def explain(error, what, write=False):
     """Turn a boto error into a StorageError a person can act on."""
+    if isinstance(error, ReadTimeoutError) and write:
+        return StorageError(504, f"S3 did not answer in time: it may have been done anyway ({what}). "
+                                 "Refresh to check before trying again.",
+                            f"S3 n'a pas répondu à temps : c'est peut-être fait quand même ({what}). "
+                            "Actualisez pour le vérifier avant de réessayer.")
+    if isinstance(error, (ReadTimeoutError, ConnectTimeoutError)):
+        return StorageError(503, f"S3 did not answer within {S3_READ_TIMEOUT} s; try again in a moment.",
+                            f"S3 n'a pas répondu en {S3_READ_TIMEOUT} s ; réessayez dans un instant.")
     if isinstance(error, (EndpointConnectionError, BotoCoreError)) and not isinstance(error, ClientError):
-        return StorageError(503, "S3 cannot be reached right now; try again in a moment.")
+        return StorageError(503, "S3 cannot be reached right now; try again in a moment.",
+                            "S3 est injoignable pour le moment ; réessayez dans un instant.")
     code = error.response.get("Error", {}).get("Code", "")
     if code in ("AccessDenied", "403", "AllAccessDisabled"):
         return StorageError(403, f"Permission denied: you cannot {what}.")
@@ -142,7 +173,8 @@ class Storage:
                 aws_access_key_id=self._creds["AWS_ACCESS_KEY_ID"],
                 aws_secret_access_key=self._creds["AWS_SECRET_ACCESS_KEY"],
                 aws_session_token=self._creds["AWS_SESSION_TOKEN"],
-                config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=60,
+                config=Config(retries={"total_max_attempts": S3_ATTEMPTS, "mode": "standard"},
+                              connect_timeout=S3_CONNECT_TIMEOUT, read_timeout=S3_READ_TIMEOUT,
                               signature_version="s3v4"),
             )
         return self._client
@@ -198,7 +230,7 @@ class Storage:
 
     def mkdir(self, space_id, key):
         bucket, full = self._where(space_id, check_key(key, folder=True))
-        with s3_errors("create this folder"):
+        with s3_errors("create this folder", write=True):
             self.client().put_object(Bucket=bucket, Key=full, Body=b"")
         return {"key": full[len(self.space(space_id)["prefix"]):]}
 
@@ -209,7 +241,7 @@ class Storage:
         bucket, full = self._where(space_id, key)
         client = self.client()
         deleted = 0
-        with s3_errors(f"delete {key}"):
+        with s3_errors(f"delete {key}", write=True):
             if not folder:
                 client.head_object(Bucket=bucket, Key=full)
                 client.delete_object(Bucket=bucket, Key=full)
@@ -233,7 +265,7 @@ class Storage:
         bucket, src = self._where(space_id, source)
         _, dst = self._where(space_id, target)
         client = self.client()
-        with s3_errors(f"move {source}"):
+        with s3_errors(f"move {source}", write=True):
             client.head_object(Bucket=bucket, Key=src)
             if not overwrite and src != dst and _exists(client, bucket, dst):
                 raise StorageError(409, f"{target} already exists: choose another name, or replace it "
@@ -245,18 +277,62 @@ class Storage:
         return {"key": target}
 
     def share(self, space_id, key, expires_in):
-        """A pre-signed download link valid ``expires_in`` seconds (1 minute to 7 days)."""
+        """A download link valid ``expires_in`` seconds (1 minute to 7 days), with its real end.
+
+        Signed by the datalab service's read-only identity when the platform has one (the
+        link then outlives this server's STS session); otherwise with the session, and cut
+        to what it has left, which the answer says: a link signed with a session dies with
+        it (a "7 days" link once failed after the session's hour)."""
         try:
-            expires_in = int(expires_in)
-        except (TypeError, ValueError):
-            raise StorageError(400, "The expiry must be a number of seconds.") from None
+            expires_in = integer(expires_in, "expires_in")
+        except ServiceError:
+            expires_in = None
+        if expires_in is None:
+            raise StorageError(400, "The expiry must be a number of seconds.",
+                               "La durée doit être un nombre de secondes.")
         if not 60 <= expires_in <= 7 * 24 * 3600:
-            raise StorageError(400, "A link can last from 1 minute to 7 days.")
+            raise StorageError(400, "A link can last from 1 minute to 7 days.",
+                               "Un lien dure de 1 minute à 7 jours.")
         self.head(space_id, key)  # share only what exists and what you can read
         bucket, full = self._where(space_id, check_key(key))
-        url = self.client().generate_presigned_url(
-            "get_object", Params={"Bucket": bucket, "Key": full}, ExpiresIn=expires_in)
-        return {"url": url, "expires_in": expires_in}
+        signed = self._service_link(bucket, full, expires_in)
+        if signed is not None:
+            return {"url": signed["url"], "expires_in": expires_in, "expires_at": signed["expires_at"],
+                    "capped": False}
+        client = self.client()  # renewed first when it was about to end
+        left = int(self._expires_at - time.time()) - 60 if self._expires_at else expires_in
+        lasts = max(60, min(expires_in, left))
+        url = client.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": full}, ExpiresIn=lasts)
+        return {"url": url, "expires_in": lasts, "expires_at": time.time() + lasts,
+                "capped": lasts < expires_in}
+
+    def _service_link(self, bucket, key, expires_in):
+        """The datalab service's signed link, or None when it has no signer (or no service)."""
+        base = self.env.get("DATALAB_SERVICE_URL", "").rstrip("/")
+        if not base:
+            return None
+        request = urllib.request.Request(
+            f"{base}/api/links", method="POST",
+            data=json.dumps({"bucket": bucket, "key": key, "expires_in": expires_in}).encode(),
+            headers={"Authorization": f"token {self.env.get('JUPYTERHUB_API_TOKEN', '')}",
+                     "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=SERVICE_TIMEOUT) as answer:
+                return json.loads(answer.read())
+        except urllib.error.HTTPError as e:
+            if e.code == 503:
+                return None  # no signing identity: the session signs, capped
+            try:
+                message = json.loads(e.read()).get("message", "")
+            except ValueError:
+                message = ""
+            raise StorageError(e.code, message or f"The datalab service refused the link (HTTP {e.code}).") from None
+        except (OSError, ValueError):
+            raise StorageError(503, "The datalab service, which signs share links, does not answer; "
+                                    "try again in a moment.",
+                               "Le service datalab, qui signe les liens de partage, ne répond pas ; "
+                               "réessayez dans un instant.") from None
 
     def preview(self, space_id, key, rows=20):
         """The first rows of a CSV or Parquet file, without reading all of it."""
