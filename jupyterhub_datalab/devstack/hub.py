@@ -13,6 +13,7 @@ import sys
 
 from .oidc import HUB_CLIENT_ID
 from .process import Component, http_status, installed_command
+from .s3 import SHARE_SIGNER
 
 
 IDENTITY_KEY = "hub/identity-key.pem"
@@ -141,6 +142,8 @@ def write_config(state, ports):
         "c.DatalabService.stop_on_exit = True",
         f"c.DatalabService.s3_endpoint = {ports.url('s3')!r}",
         f"c.DatalabService.vault_addr = {ports.url('vault')!r}",
+        "# share links signed by a read-only identity: they outlive users' STS sessions",
+        f"c.DatalabService.share_signer_file = {str(state / SHARE_SIGNER)!r}",
         "# companions' web UIs on origins of their own (browsers resolve *.localhost themselves)",
         f"c.DatalabService.apps_url = {apps_url(ports)!r}",
         f"c.DatalabService.apps_bind_url = {ports.url('apps')!r}",

@@ -74,6 +74,20 @@ def admin_credentials(state):
     return creds
 
 
+SHARE_SIGNER = "s3/share-signer.json"
+
+
+def share_signer_credentials(state):
+    """The identity that signs share links (read only, kept by the datalab service): a link
+    signed with a user's STS session died with the session."""
+    creds = state.read_json(SHARE_SIGNER)
+    if creds is None:
+        creds = {"access_key": "datalab-share-" + secrets.token_hex(4),
+                 "secret_key": secrets.token_urlsafe(30)}
+        state.write_json(SHARE_SIGNER, creds)
+    return creds
+
+
 def security_toml(state):
     """JWT keys that close SeaweedFS's internal HTTP ports (filer, volume servers) to anyone
     without them: before, the filer answered unauthenticated reads and writes of any bucket
@@ -99,6 +113,7 @@ def _socket_path(state, name):
 
 def component(state, ports):
     creds = admin_credentials(state)
+    signer = share_signer_credentials(state)
     identities = {
         "identities": [
             {
@@ -107,7 +122,12 @@ def component(state, ports):
                     {"accessKey": creds["access_key"], "secretKey": creds["secret_key"]}
                 ],
                 "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-            }
+            },
+            {
+                "name": "datalab-share-signer",
+                "credentials": [{"accessKey": signer["access_key"], "secretKey": signer["secret_key"]}],
+                "actions": ["Read"],  # objects only: no listing, no writing
+            },
         ]
     }
     config_path = state.write_private("s3/s3.json", json.dumps(identities, indent=2))

@@ -28,6 +28,7 @@ from .._version import __version__
 from ..catalog import DatalabCatalog
 from ..companions import Backend
 from .handlers import api_handlers
+from .share import ShareSigner
 from .hub import HubUsers
 from .manager import CompanionManager
 from .apps import AppOrigins
@@ -150,6 +151,18 @@ class DatalabService(Application):
         store them in their owner's space, with the owner's credentials. Empty: no S3.""",
     )
     s3_region = Unicode("us-east-1", config=True, help="S3 region given to companions.")
+    s3_project_bucket_template = Unicode(
+        "project-{project}", config=True,
+        help="A project's bucket (as the spawner's): members may share its files.",
+    )
+    share_signer_file = Unicode(
+        "", config=True,
+        help="""A JSON file ``{"access_key": ..., "secret_key": ...}`` of an S3 identity that can
+        only read, with which the service signs share links (``api/links``), after checking
+        that the caller may read the bucket. Links then last what they say, up to 7 days; a
+        link signed with a user's STS session dies with it. Empty: users' servers sign with
+        their session and cap the link's lifetime to it, saying so. ``datalab up`` makes one.""",
+    )
     s3_role_arn = Unicode(
         "arn:aws:iam::role/DatalabUser", config=True,
         help="Role assumed with the owner's datalab identity token (as the spawner does).",
@@ -202,6 +215,11 @@ class DatalabService(Application):
         kwargs.update(self.backend_options)
         self.backend = cls(**kwargs)
 
+    def share_signer(self):
+        if not (self.share_signer_file and self.s3_endpoint):
+            return None
+        return ShareSigner(self.s3_endpoint, self.s3_region, self.share_signer_file)
+
     def cookie_secret(self):
         path = Path(self.state_dir) / "cookie-secret"
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -222,7 +240,8 @@ class DatalabService(Application):
             *ui_handlers(prefix),
         ]
         settings = {"cookie_secret": self.cookie_secret(), "datalab_manager": self.manager,
-                    "log_function": self._log_request, "datalab_apps": self.app_origins()}
+                    "log_function": self._log_request, "datalab_apps": self.app_origins(),
+                    "datalab_config": self, "datalab_share_signer": self.share_signer()}
         return web.Application(handlers, **settings)
 
     def app_origins(self):

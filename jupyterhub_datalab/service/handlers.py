@@ -7,13 +7,16 @@ are not accepted here (only by the web-UI proxy), so no page can call this API o
 user's behalf. Errors are ``{"message": "en / fr"}``.
 """
 
+import asyncio
 import json
+import time
 
 from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 
 from .errors import ApiError
 from .manager import OWNER
+from .share import check_request
 
 MAX_TAIL = 5000
 
@@ -209,6 +212,26 @@ class ActionHandler(_OneService):
         self.send(self.manager.describe(record, person))
 
 
+class LinkHandler(ApiHandler):
+    """``api/links``: a share link signed by the service's read-only identity (``share.py``),
+    for a file of the caller's personal bucket or of a project they belong to now."""
+
+    async def post(self):
+        signer = self.settings.get("datalab_share_signer")
+        if signer is None:
+            raise ApiError(503, "No signing identity for share links on this platform.",
+                           "Pas d'identité de signature pour les liens de partage sur cette plateforme.")
+        app = self.settings["datalab_config"]
+        person = await self.manager.users.person(self.current_user["name"], fresh=True)
+        readable = {app.s3_personal_bucket_template.format(username=person.name),
+                    *(app.s3_project_bucket_template.format(project=g) for g in person.groups)}
+        bucket, key, seconds = check_request(self.body(), readable)
+        url = await asyncio.get_running_loop().run_in_executor(None, signer.sign, bucket, key, seconds)
+        app.log.info("share link: %s/%s for %s, %d s", bucket, key, person.name, seconds)
+        self.send({"url": url, "expires_in": seconds, "expires_at": time.time() + seconds,
+                   "signed_by": "datalab"})
+
+
 class EnvHandler(ApiHandler):
     async def get(self):
         person = await self.person()
@@ -235,5 +258,6 @@ def api_handlers(prefix):
         (api + "services/" + owner_name + "/share", ShareHandler),
         (api + "services/" + owner_name + r"/(?P<action>stop|start)", ActionHandler),
         (api + "env", EnvHandler),
+        (api + "links", LinkHandler),
         (api + ".*", NotFoundHandler),
     ]
