@@ -73,3 +73,71 @@ def test_a_killed_backend_comes_back_and_kernels_keep_computing(own_stack, compo
         assert all(h["state"] == "running" for h in status(stack)["health"].values())
     finally:
         kernel.close()
+
+
+def test_a_hung_s3_answers_in_words_within_seconds_and_an_unknown_write_says_so(own_stack):
+    """Seen before: with SeaweedFS stopped (SIGSTOP), list, upload and download each blocked
+    about 180 s before a 503, and an upload answered as failed was stored once S3 resumed."""
+    stack = own_stack
+    storage = Client(stack, "alice")
+    assert storage("PUT", "personal/upload", params={"key": "before-hang.txt"}, data=b"x").status_code == 200
+    pid = status(stack)["components"]["seaweedfs"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        answers = {}
+        for what, call in (
+                ("list", lambda: storage("GET", "personal/list", timeout=60)),
+                ("download", lambda: storage("GET", "personal/object", params={"key": "before-hang.txt"},
+                                             timeout=60)),
+                ("upload", lambda: storage("PUT", "personal/upload", params={"key": "during-hang.txt"},
+                                           data=b"maybe", timeout=60,
+                                           headers={"Accept-Language": "fr-FR,fr;q=0.9"}))):
+            answers[what] = call()  # a requests Timeout (60 s) fails the test: the wait is bounded
+        for what in ("list", "download"):
+            r = answers[what]
+            assert r.status_code == 503 and "did not answer" in r.json()["message"], (what, r.text)
+        r = answers["upload"]
+        assert r.status_code == 504, r.text
+        # a write whose outcome is unknown says so, in the caller's language
+        assert "peut-être" in r.json()["message"] and "Actualisez" in r.json()["message"], r.text
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    # S3 answers again by itself; what was written before is intact
+    wait_for(lambda: storage("GET", "personal/list").status_code == 200, 60, "listing again")
+    assert storage("GET", "personal/object", params={"key": "before-hang.txt"}).content == b"x"
+
+
+def test_a_hung_identity_provider_at_login_gets_words_and_the_code_stays_out_of_the_log(own_stack):
+    """Seen before: with the provider hung during the callback's token exchange, a bare
+    "500 : Internal Server Error" after 20 s, and the hub's log held the callback's `code`
+    and `state` in clear."""
+    import urllib.parse
+
+    import requests
+
+    from ..stackctl import parse_forms
+
+    stack = own_stack
+    session = requests.Session()
+    r = session.get(f"{stack.hub_url}/hub/oauth_login?next=", timeout=30)
+    form = next(f for f in parse_forms(r.text) if "password" in f["inputs"])
+    r = session.post(urllib.parse.urljoin(r.url, form["action"]), allow_redirects=False, timeout=60,
+                     data={**form["inputs"], "username": "alice", "password": stack.password("alice")})
+    while r.is_redirect:
+        location = urllib.parse.urljoin(r.url, r.headers["Location"])
+        if "/hub/oauth_callback" in location:
+            break
+        r = session.get(location, allow_redirects=False, timeout=60)
+    assert "/hub/oauth_callback" in location, location
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["code"][0]
+    pid = status(stack)["components"]["oidc-provider"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        r = session.get(location, timeout=60, headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert r.status_code == 503, (r.status_code, r.text[:300])
+    page = r.content.decode("utf-8")
+    assert "ne répond pas" in page and "does not answer" in page, page[page.find('class="error"'):][:600]
+    logs = "".join(p.read_text(errors="replace") for p in (stack.state_dir / "logs").glob("*.log"))
+    assert "oauth_callback" in logs and code not in logs, "the authorization code is in a log"
