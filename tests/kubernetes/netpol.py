@@ -133,8 +133,6 @@ class Network:
 
     def allows(self, src, dst, port, protocol="TCP"):
         """Whether ``src`` may connect to ``dst`` on ``port``: its egress and ``dst``'s ingress."""
-        if src.namespace is not None and not self._allowed(src, dst, dst, port, protocol, "Egress"):
-            return False
-        if dst.namespace is not None and not self._allowed(dst, src, dst, port, protocol, "Ingress"):
-            return False
-        return True
+        egress = src.namespace is None or self._allowed(src, dst, dst, port, protocol, "Egress")
+        ingress = dst.namespace is None or self._allowed(dst, src, dst, port, protocol, "Ingress")
+        return egress and ingress

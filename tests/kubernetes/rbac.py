@@ -86,9 +86,7 @@ def rule_grants(rule, call):
     if not holds(rule.get("resources") or [], call.resource):
         return False
     names = rule.get("resourceNames") or []
-    if names and (not call.name or call.name not in names):
-        return False
-    return True
+    return not names or call.name in names  # never a list, watch or create: they have no name
 
 
 def subject_is(subject, account):

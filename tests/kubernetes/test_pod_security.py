@@ -11,9 +11,8 @@ import copy
 import pytest
 
 from jupyterhub_datalab import kubernetes as k8s
-from jupyterhub_datalab import trainings
+from jupyterhub_datalab import names, trainings
 from jupyterhub_datalab.catalog import DatalabCatalog
-from jupyterhub_datalab import names
 
 from ..companions.test_kubernetes_manifests import build, catalog  # noqa: F401  (fixture)
 from ..test_kubernetes_manifests import ENVIRONMENTS, kubeconfig, make_spawner, valid  # noqa: F401
