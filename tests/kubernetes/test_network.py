@@ -23,6 +23,7 @@ import yaml
 from jupyterhub_datalab.catalog import check_options, load, shipped_catalog, to_launch
 from jupyterhub_datalab.companions import Companion
 from jupyterhub_datalab.companions.kubernetes import KubernetesBackend
+from jupyterhub_datalab.names import normalize_name
 
 from ..test_helm_chart import helm, helm_python  # noqa: F401  (fixtures)
 from . import z2jh
@@ -30,6 +31,7 @@ from .apiserver import ClusterThread
 from .netpol import Endpoint, Network
 from .workloads import WorkloadCluster
 
+OWNER = normalize_name("jean.dupont")  # jean-dupont--<hash>: the hashed names once failed
 VALUES = Path(__file__).resolve().parents[2] / "helm" / "datalab" / "values.yaml"
 
 
@@ -109,28 +111,29 @@ async def start(cluster, release_namespace, name, groups):
 
 
 async def prepare(cluster, release_namespace, tmp_path, monkeypatch):
-    """alice and bob in project stats, carol in none: their namespaces as the spawner makes
-    them; alice's PostgreSQL launched shared with stats, and another shared after its launch."""
+    """jean.dupont (a name that needed hashing) and bob in project stats, carol in none: their
+    namespaces as the spawner makes them; jean's PostgreSQL launched shared with stats, and
+    another shared after its launch."""
     from kubernetes_asyncio.config import kube_config
 
     monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION",
                         str(cluster.kubeconfig(tmp_path / "kubeconfig")))
-    for name, groups in (("alice", ["stats"]), ("bob", ["stats"]), ("carol", [])):
+    for name, groups in ((OWNER, ["stats"]), ("bob", ["stats"]), ("carol", [])):
         await start(cluster, release_namespace, name, groups)
     entries, errors = load([shipped_catalog()])
     assert not errors
     backend = KubernetesBackend(api_host=cluster.url, catalog=entries, admission_timeout=5)
     entry = entries["postgresql"]
-    context = {"user": {"name": "alice", "email": "", "project": "", "projects": ["stats"]}, "region": {}}
+    context = {"user": {"name": OWNER, "email": "", "project": "", "projects": ["stats"]}, "region": {}}
     launch = to_launch(entry, check_options(entry, {}, context))
     try:
         # shared with the project at its launch: it runs in the project's namespace
-        db = Companion(owner="alice", name="db", entry="postgresql", version="", options={},
-                       namespace="user-alice", project="stats", shared=True)
+        db = Companion(owner=OWNER, name="db", entry="postgresql", version="", options={},
+                       namespace=f"user-{OWNER}", project="stats", shared=True)
         await backend.launch(db, launch, {})
         # launched for herself, shared afterwards: its members' policy admits them
-        notes = Companion(owner="alice", name="notes", entry="postgresql", version="", options={},
-                          namespace="user-alice")
+        notes = Companion(owner=OWNER, name="notes", entry="postgresql", version="", options={},
+                          namespace=f"user-{OWNER}")
         await backend.launch(notes, launch, {})
         notes.project, notes.shared = "stats", True
         await backend.share_changed(notes)
@@ -155,7 +158,11 @@ async def test_who_reaches_whom(helm, cluster, tmp_path, monkeypatch):  # noqa: 
     release, ns = settings["release"]["name"], settings["release"]["namespace"]
     port = settings["datalab"]["service"]["port"]
     db, notes = await prepare(cluster, ns, tmp_path, monkeypatch)
-    assert db.namespace == "project-stats" and notes.namespace == "user-alice"
+    assert db.namespace == "project-stats" and notes.namespace == f"user-{OWNER}"
+    # in namespaces enforcing restricted, whose admission (strict emulated API) let the pods in
+    levels = {n["metadata"]["name"]: n["metadata"]["labels"].get("pod-security.kubernetes.io/enforce")
+              for n in cluster.objects("v1/namespaces")}
+    assert levels["project-stats"] == levels[f"user-{OWNER}"] == "restricted"
 
     values = yaml.safe_load(VALUES.read_text())["jupyterhub"]
     chart = [d for d in docs if d["kind"] == "NetworkPolicy"]
@@ -168,32 +175,32 @@ async def test_who_reaches_whom(helm, cluster, tmp_path, monkeypatch):  # noqa: 
     hub = Endpoint("hub", ns, z2jh.labels("hub", release), ports={"http": 8081})
     proxy = Endpoint("proxy", ns, z2jh.labels("proxy", release), ports={"http": 8000, "api": 8001})
     server = {name: Endpoint(f"jupyter-{name}", f"user-{name}", z2jh.server_labels(release))
-              for name in ("alice", "bob", "carol")}
+              for name in (OWNER, "bob", "carol")}
     dns = Endpoint("coredns", "kube-system", {"k8s-app": "kube-dns"})
     s3, vault = Endpoint("s3", None, ip="203.0.113.10"), Endpoint("vault", None, ip="203.0.113.11")
     metadata = Endpoint("cloud metadata", None, ip="169.254.169.254")
-    shared_db, shared_notes = pod_of(cluster, "project-stats", "alice", "db"), pod_of(cluster, "user-alice", "alice", "notes")
+    shared_db, shared_notes = pod_of(cluster, "project-stats", OWNER, "db"), pod_of(cluster, f"user-{OWNER}", OWNER, "notes")
 
     reaches = {
         # the hub and the proxy reach users' servers; the hub (datalab service) companions
-        (hub, server["alice"], 8888): True, (proxy, server["alice"], 8888): True,
+        (hub, server[OWNER], 8888): True, (proxy, server[OWNER], 8888): True,
         (hub, shared_db, 5432): True, (hub, shared_notes, 5432): True,
         # users' servers reach the hub's API, the datalab service, DNS, S3, Vault
-        (server["alice"], hub, 8081): True, (server["alice"], hub, port): True, (proxy, hub, port): True,
-        (server["alice"], s3, 443): True, (server["alice"], vault, 8200): True,
+        (server[OWNER], hub, 8081): True, (server[OWNER], hub, port): True, (proxy, hub, port): True,
+        (server[OWNER], s3, 443): True, (server[OWNER], vault, 8200): True,
         # but never the cloud's metadata endpoint (node credentials)
-        (server["alice"], metadata, 80): False, (server["carol"], metadata, 80): False,
+        (server[OWNER], metadata, 80): False, (server["carol"], metadata, 80): False,
         # members reach the project's companions, wherever they run
-        (server["bob"], shared_db, 5432): True, (server["alice"], shared_db, 5432): True,
+        (server["bob"], shared_db, 5432): True, (server[OWNER], shared_db, 5432): True,
         (server["bob"], shared_notes, 5432): True,
-        # an outsider reaches nothing of theirs; a member nothing else of alice's
+        # an outsider reaches nothing of theirs; a member nothing else of jean's
         (server["carol"], shared_db, 5432): False, (server["carol"], shared_notes, 5432): False,
-        (server["carol"], server["alice"], 8888): False, (server["bob"], server["alice"], 8888): False,
+        (server["carol"], server[OWNER], 8888): False, (server["bob"], server[OWNER], 8888): False,
         (server["carol"], server["bob"], 8888): False,
     }
     wrong = [f"{src!r} -> {dst!r}:{p}: {'refused' if want else 'allowed'}"
              for (src, dst, p), want in reaches.items() if net.allows(src, dst, p) != want]
-    assert net.allows(server["alice"], dns, 53, "UDP")
+    assert net.allows(server[OWNER], dns, 53, "UDP")
     assert not wrong, "\n".join(wrong)
 
     # bob leaves stats: at his next start his namespace loses the label, and his access
