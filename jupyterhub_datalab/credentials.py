@@ -80,8 +80,11 @@ def vault_environment(identity_token, addr, *, role, mount, kv_mount, top_dir, p
 
     vault = vault_login(identity_token, addr, role, mount)
     vault.pop("expires_at")
+    # the role and mount the server logs in again with once this token expires (it once
+    # used the defaults, failing on any Vault configured otherwise)
     env = {**vault, "VAULT_MOUNT": kv_mount, "VAULT_TOP_DIR": top_dir,
-           "VAULT_PERSONAL_PATH": f"{kv_mount}/{top_dir}"}
+           "VAULT_PERSONAL_PATH": f"{kv_mount}/{top_dir}",
+           "DATALAB_VAULT_ROLE": role, "DATALAB_VAULT_JWT_MOUNT": mount}
     for project in projects:
         env[f"VAULT_PROJECT_PATH_{env_suffix(project)}"] = f"{kv_mount}/projects/{project}"
     return env

@@ -18,6 +18,10 @@ from ..envnames import injectable, refusal
 from ..tokens import TokensUnavailable, user_tokens
 from .errors import ServiceError
 
+# bounded waits, in seconds: a hung Vault answers in words, never minutes
+VAULT_CONNECT_TIMEOUT = 3
+VAULT_READ_TIMEOUT = 10
+
 SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MAX_VALUE_BYTES = 64 * 1024
@@ -111,10 +115,23 @@ class Secrets:
         if not self.configured:
             raise SecretsError(503, "No Vault token in this server: secrets are not configured.")
         try:
-            r = requests.request(method, f"{self.addr}/v1/{path}", json=body, timeout=15,
+            r = requests.request(method, f"{self.addr}/v1/{path}", json=body,
+                                 timeout=(VAULT_CONNECT_TIMEOUT, VAULT_READ_TIMEOUT),
                                  headers={"X-Vault-Token": self.token})
+        except requests.ReadTimeout:
+            if method in ("GET", "LIST"):
+                raise SecretsError(503, f"Vault did not answer within {VAULT_READ_TIMEOUT} s; try again "
+                                        "in a moment.",
+                                   f"Vault n'a pas répondu en {VAULT_READ_TIMEOUT} s ; réessayez dans "
+                                   "un instant.") from None
+            raise SecretsError(504, "Vault did not answer in time: the change may have been saved "
+                                    "anyway. Refresh to check before trying again.",
+                               "Vault n'a pas répondu à temps : la modification est peut-être "
+                               "enregistrée quand même. Actualisez pour le vérifier avant de "
+                               "réessayer.") from None
         except requests.RequestException:
-            raise SecretsError(503, "Vault cannot be reached right now; try again in a moment.") from None
+            raise SecretsError(503, "Vault cannot be reached right now; try again in a moment.",
+                               "Vault est injoignable pour le moment ; réessayez dans un instant.") from None
         if r.status_code == 403 and retry and self._relogin():
             return self._call(method, path, body, retry=False)
         if r.status_code == 503:
@@ -135,7 +152,9 @@ class Secrets:
         try:
             identity = user_tokens(self.env.get("JUPYTERHUB_API_URL"),
                                    self.env.get("JUPYTERHUB_API_TOKEN"))["identity_token"]
-            self.token = vault_login(identity, self.addr)["VAULT_TOKEN"]
+            self.token = vault_login(identity, self.addr,
+                                     role=self.env.get("DATALAB_VAULT_ROLE") or "datalab-user",
+                                     mount=self.env.get("DATALAB_VAULT_JWT_MOUNT") or "jwt")["VAULT_TOKEN"]
         except (TokensUnavailable, CredentialsError, KeyError):
             return False
         return True
