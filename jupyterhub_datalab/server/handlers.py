@@ -374,7 +374,7 @@ async def refresh_kernel_environment(handler):
 
 # -- companion services: the panel's calls go to the datalab hub service ----------------------
 
-SERVICE_TIMEOUT = 120
+SERVICE_TIMEOUT = 30  # seconds: the service answers at once (launches go on in the background)
 
 
 def service_url():

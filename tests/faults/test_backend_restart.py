@@ -141,3 +141,37 @@ def test_a_hung_identity_provider_at_login_gets_words_and_the_code_stays_out_of_
     assert "ne répond pas" in page and "does not answer" in page, page[page.find('class="error"'):][:600]
     logs = "".join(p.read_text(errors="replace") for p in (stack.state_dir / "logs").glob("*.log"))
     assert "oauth_callback" in logs and code not in logs, "the authorization code is in a log"
+
+
+def test_the_datalab_service_killed_comes_back_and_finds_its_companions(own_stack):
+    """The hub restarts its managed service; meanwhile the Services panel says so in words,
+    and the companions it ran keep running and are found again (adopted), not restarted."""
+    import psutil
+
+    from ..service.test_companions_api import wait_ready
+
+    stack = own_stack
+    services = Client(stack, "alice", api="services")
+    r = services("POST", "services", json={"entry": "redis", "name": "cache"})
+    assert r.status_code == 201, r.text
+    try:
+        wait_ready(services, "alice", "cache")
+        record = json.loads((stack.state_dir / "services/local/alice/cache/companion.json").read_text())
+        config = str(stack.state_dir / "hub/jupyterhub_config.py")
+        service = next(p for p in psutil.process_iter(["cmdline"])
+                       if "jupyterhub_datalab.service" in " ".join(p.info["cmdline"] or [])
+                       and config in (p.info["cmdline"] or []))  # this stack's, not another's
+        service.kill()
+        wait_for(lambda: not service.is_running() or service.status() == psutil.STATUS_ZOMBIE, 10,
+                 "the service gone")
+        r = services("GET", "services")
+        if r.status_code != 200:  # the hub may already have started it again
+            assert r.status_code in (502, 503) and "datalab" in r.json()["message"].lower(), r.text
+        listed = wait_for(lambda: (r := services("GET", "services")).status_code == 200 and r.json(), 90,
+                          "the service back")
+        cache = next(s for s in listed["services"] if s["name"] == "cache")
+        assert cache["status"] == "ready", cache
+        again = json.loads((stack.state_dir / "services/local/alice/cache/companion.json").read_text())
+        assert again["pid"] == record["pid"], "the companion was restarted, not found again"
+    finally:
+        services("DELETE", "services/alice/cache")
