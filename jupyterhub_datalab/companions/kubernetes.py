@@ -506,8 +506,16 @@ class KubernetesBackend(LoggingConfigurable, CompanionStatus, Backend, metaclass
         deployments = []
         try:
             for namespace in await self._namespaces(core):
-                found = await self._call(apps.list_namespaced_deployment, namespace,
-                                         label_selector=cm.companion_label_selector())
+                try:
+                    found = await self._call(apps.list_namespaced_deployment, namespace,
+                                             label_selector=cm.companion_label_selector())
+                except ApiException as e:
+                    if e.status != 403:
+                        raise
+                    # no datalab-hub binding there yet (made before the hub's rights were
+                    # namespaced): its owner's next start makes it
+                    self.log.warning("Companions in %s cannot be listed yet: %s", namespace, api_message(e))
+                    continue
                 deployments += (found or {}).get("items") or []
         except ApiException as e:
             raise BackendError(

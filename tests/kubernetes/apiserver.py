@@ -19,7 +19,9 @@ with the shims ``kubernetes_asyncio`` needs, plus what a cluster does on its own
   was sent, ``resourceVersion`` on a creation is an error, a replace with a stale one a
   409 Conflict), and Pod Security admission refuses a pod (403, as the apiserver words
   it) that violates its namespace's ``pod-security.kubernetes.io/enforce`` level
-  (``podsecurity.py``), pods made by the Deployment controller included;
+  (``podsecurity.py``), pods made by the Deployment controller included; and, when a
+  test gives an ``authorizer`` (``rbac.py`` with the chart's rendered roles), RBAC: a
+  request its ServiceAccount is not granted is a 403 Forbidden;
 - a kubelet of sorts: a created pod's single-user server is started as a local
   process (the venv's ``jupyterhub-singleuser``, the pod's env with ``secretKeyRef``
   resolved from the stored Secrets, on its own loopback address 127.0.0.x and the
@@ -127,6 +129,9 @@ class EmulatedCluster(kmock.KubernetesEmulator):
     workdir: Path = attrs.field(default=Path("/tmp"))
     processes: dict = attrs.field(factory=dict)  # (namespace, pod name) -> Popen
     refuse_pods: list = attrs.field(factory=list)  # extra admission: fn(pod) -> KubernetesError|None
+    # RBAC, when set: (rbac.Authorizer, (namespace, ServiceAccount)) every request is made as
+    authorizer: object = attrs.field(default=None)
+    _authorized: set = attrs.field(factory=set)
     _version: int = attrs.field(default=0)
     _next_ip: int = attrs.field(default=2)
 
@@ -154,6 +159,7 @@ class EmulatedCluster(kmock.KubernetesEmulator):
             # kmock matches reactions against its log of requests, by identity
             self._requests[:] = [watch if r is request else r for r in self._requests]
             request = watch
+        self.authorize(request)
         data = request.data if isinstance(request.data, dict) else None
         if request.resource is not None and data is not None:
             meta = data.setdefault("metadata", {})
@@ -204,7 +210,30 @@ class EmulatedCluster(kmock.KubernetesEmulator):
             await self._buses[request.resource].put({"type": "MODIFIED", "object": raw})
         return aiohttp.web.json_response(raw)
 
-    # -- admission ------------------------------------------------------------------------
+    # -- authorization and admission ------------------------------------------------------
+
+    def authorize(self, request):
+        """RBAC, as the API server checks it before anything else: 403 Forbidden in its words.
+        Bindings an allowed request makes or deletes grant or revoke at once."""
+        if self.authorizer is None or id(request) in self._authorized or request.resource is None:
+            return
+        self._authorized.add(id(request))
+        from .rbac import call_of
+
+        authorizer, (namespace, name) = self.authorizer
+        method = str(getattr(request.method, "value", request.method)).upper()
+        call = call_of(method, request.url.path_qs, request.data if isinstance(request.data, dict) else None)
+        _, refusal = authorizer.check((namespace, name), call)
+        if refusal:
+            where = f' in the namespace "{call.namespace}"' if call.namespace else " at the cluster scope"
+            group = f' in API group "{call.group}"' if call.group else ' in API group ""'
+            raise KubernetesError(
+                status=403, reason="Forbidden",
+                message=f'{call.resource} {f"{call.name!r} " if call.name else ""}is forbidden: User '
+                        f'"system:serviceaccount:{namespace}:{name}" cannot {call.verb} resource '
+                        f'"{call.resource}"{group}{where}',
+                details={"kind": call.resource})
+        authorizer.apply(call)
 
     def raw(self, resource, namespace, name):
         key = (resource, namespace, name)

@@ -24,7 +24,7 @@ from jupyterhub_datalab.companions import Companion
 from jupyterhub_datalab.companions.kubernetes import KubernetesBackend
 
 from ..test_helm_chart import helm, helm_python  # noqa: F401  (fixtures)
-from .apiserver import ClusterThread
+from .apiserver import ROLE_BINDINGS, ClusterThread
 from .rbac import Authorizer, Call, call_of, replay
 from .workloads import WorkloadCluster
 
@@ -189,6 +189,23 @@ async def exercise_spawner(cluster, settings, tmp_path, monkeypatch):
     await spawner.ensure_namespaces()
 
 
+async def start_namespaces(cluster, settings, name, tmp_path, monkeypatch):
+    """The namespaces' part of a start of ``name``'s server, with the chart's settings."""
+    from kubernetes_asyncio.config import kube_config
+
+    from jupyterhub_datalab.kubespawner import DatalabKubeSpawner
+
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION",
+                        str(cluster.kubeconfig(tmp_path / "kubeconfig")))
+    user = types.SimpleNamespace(name=name, id=1, url=f"/user/{name}/", groups=[])
+    d = settings["datalab"]
+    spawner = DatalabKubeSpawner(
+        _mock=True, user=user, k8s_api_host=cluster.url, k8s_api_verify_ssl=False,
+        hub_namespace=settings["release"]["namespace"], hub_namespace_role=settings["hubNamespaceRole"],
+        hub_service_account=d["rbac"]["hubServiceAccount"], namespace_cluster_role=d["namespaces"]["clusterRole"])
+    return await spawner.ensure_namespaces()
+
+
 async def exercise_backend(cluster, catalog):
     """What the datalab service does with a companion: launch, launch again, status, logs,
     events, stop, discover after a restart, delete."""
@@ -254,3 +271,63 @@ async def test_every_call_is_granted_no_rule_is_unused_and_nothing_else_is_clust
     made = {(b["metadata"]["namespace"]) for b in cluster.objects("rbac.authorization.k8s.io/v1/rolebindings")
             if b["metadata"]["name"] == k8s.HUB_BINDING_NAME}
     assert made == {"user-alice", "project-stats", "project-geo"}
+
+
+@pytest.mark.asyncio
+async def test_a_namespace_from_before_the_namespaced_rights_is_skipped_until_its_owners_start(
+        helm, cluster, tmp_path, monkeypatch):  # noqa: F811
+    """Under RBAC enforced by the emulated API: after an upgrade, a user's namespace has no
+    datalab-hub binding until their next start; discovering companions must not fail on it
+    (a 403 there stopped the datalab service from listing anyone's)."""
+    from jupyterhub_datalab import companion_manifests as cm
+
+    ok, docs, _, _ = helm()
+    assert ok, docs
+    objects, settings = rendered_rbac(docs)
+    account = (settings["release"]["namespace"], settings["datalab"]["rbac"]["hubServiceAccount"])
+    entries, errors = load([shipped_catalog()])
+    assert not errors
+    # dave's namespace and companion, made under the old cluster-wide rights
+    old = k8s.namespace_objects("user-dave", owner_kind="user", owner="dave", hub_namespace=account[0],
+                                cluster_role="edit", quota={}, limits={}, accounts={})
+    entry = entries["redis"] if "redis" in entries else entries["postgresql"]
+    context = {"user": {"name": "dave", "email": "", "project": "", "projects": []}, "region": {}}
+    launch = to_launch(entry, check_options(entry, {}, context))
+    manifests, _ = cm.companion_manifests(entry, owner="dave", name="cache", namespace="user-dave",
+                                          version=launch.version, options=launch.options,
+                                          secrets={n: "s" for n in entry.service.get("secrets", [])},
+                                          record={"owner": "dave", "name": "cache", "entry": entry.id,
+                                                  "version": "", "options": {}, "namespace": "user-dave"})
+
+    old_project = k8s.namespace_manifest("project-old", "project", "old")
+
+    def plant():
+        for manifest in [old[0], old_project, *manifests]:
+            plural = {"Namespace": "v1/namespaces", "Secret": "v1/secrets", "Service": "v1/services",
+                      "Deployment": "apps/v1/deployments", "PersistentVolumeClaim": "v1/persistentvolumeclaims"}
+            ns = manifest["metadata"].get("namespace")
+            cluster.cluster.objects[(plural[manifest["kind"]], ns, manifest["metadata"]["name"])] = manifest
+        made = [{**b, "kind": "RoleBinding"} for b in cluster.cluster.live(ROLE_BINDINGS)]
+        cluster.cluster.authorizer = (Authorizer([*objects, *made]), account)
+    cluster.call(plant)
+    try:
+        backend = KubernetesBackend(api_host=cluster.url, catalog=entries)
+        try:
+            found = await backend.discover()
+            assert "dave/cache" not in {c.key for c in found}
+            # a call outside the namespaced rights is refused as a real API server words it
+            from kubernetes_asyncio.client.rest import ApiException
+
+            core, _ = await backend._api()
+            with pytest.raises(ApiException) as refused:
+                await core.read_namespaced_secret("cache-secrets", "user-dave")
+            assert refused.value.status == 403 and "cannot get resource" in refused.value.body
+            # dave starts a server: the hub binds its role in his namespace, his companion is back
+            # (project-old, from before too, has no binding: leaving it cannot be checked yet)
+            done = await start_namespaces(cluster, settings, "dave", tmp_path, monkeypatch)
+            assert "RoleBinding/datalab-hub" in done["created"]
+            assert "dave/cache" in {c.key for c in await backend.discover()}
+        finally:
+            await backend.close()
+    finally:
+        cluster.call(setattr, cluster.cluster, "authorizer", None)

@@ -87,6 +87,7 @@ class WorkloadCluster(EmulatedCluster):
             verbs={"list", "watch", "get", "create", "update", "patch", "delete"})
 
     async def _handle(self, request):
+        self.authorize(request)  # before the lists and logs answered here
         if (request.resource is not None and request.action == kmock.action.LIST
                 and request.params.get("labelSelector")
                 and request.params.get("watch") not in ("True", "true", "1")):
