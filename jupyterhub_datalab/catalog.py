@@ -25,6 +25,9 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from traitlets import Dict, List, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
+from .catalog_schema import schema as published_schema
+from .catalog_schema import shipped_catalog, unknown_keywords
+
 LANGUAGES = ("en", "fr")
 KINDS = ("environment", "service")
 CATEGORIES = {
@@ -39,20 +42,9 @@ CATEGORIES = {
 # what an option can drive: resources of the server, the credentials it gets, or a variable
 SETS = ("version", "cpu", "memory", "gpu", "disk", "s3", "vault")
 WIDGETS = ("slider", "select", "toggle", "text", "textarea", "password")
-X_KEYS = {"label", "help", "default", "hidden", "readonly", "widget", "step", "unit",
-          "sets", "admin"}
-ENTRY_KEYS = {"$schema", "id", "kind", "name", "description", "icon", "category", "image",
-              "options", "kubernetes", "local", "training", "service"}
-REQUIRED = ("id", "kind", "name", "description", "icon", "category", "image", "options")
-KUBERNETES_KEYS = {"cmd", "args", "port", "uid", "gid", "fs_gid", "working_dir", "env",
-                   "default_url", "gpu"}
-LOCAL_KEYS = {"cmd", "requires", "env", "default_url", "unavailable", "runner", "files", "listen"}
-# a service's own section: how clients reach it, what is generated, where its data lives
-SERVICE_KEYS = {"port", "ui", "secrets", "connection", "data_path", "ready", "workspace_paths",
-                "client_token"}
+# the keys an entry may have are those of the published schema (catalog_schema.py)
+REQUIRED = tuple(published_schema()["required"])
 LOCAL_RUNNERS = ("command", "postgresql")
-# a training's section: where its material comes from, which notebook opens first per language
-TRAINING_KEYS = {"material", "open"}
 GIT_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?/[^\s]*$")
 GIT_REF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$")
 SECRET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
@@ -161,9 +153,6 @@ def _localized(doc, key, file, errors, where=None):
     for lang in LANGUAGES:
         if not isinstance(value.get(lang), str) or not value[lang].strip():
             errors.append(CatalogError(file, f"{where}.{lang}", f"missing the {lang} translation"))
-    for lang in set(value) - set(LANGUAGES):
-        errors.append(CatalogError(file, f"{where}.{lang}",
-                                   f"unknown language; use {', '.join(LANGUAGES)}"))
 
 
 def _check_option(prop, path, file, errors):
@@ -172,9 +161,6 @@ def _check_option(prop, path, file, errors):
     if not isinstance(x, dict):
         errors.append(CatalogError(file, f"{path}.x-datalab", "expected an object"))
         x = {}
-    for key in sorted(set(x) - X_KEYS):
-        errors.append(CatalogError(file, f"{path}.x-datalab.{key}",
-                                   f"unknown key; known: {', '.join(sorted(X_KEYS))}"))
     if "label" in x or prop.get("type") != "object":
         _localized(x, "label", file, errors, f"{path}.x-datalab.label")
     if "help" in x:
@@ -210,16 +196,18 @@ def _check_option(prop, path, file, errors):
             errors.append(CatalogError(file, f"{path}.default", f"default is not valid: {e.message}"))
 
 
-def check_document(doc, file):
-    """Every problem of one entry document, as CatalogErrors (empty list: fine)."""
-    errors = []
+def check_document(doc, file, origins=None):
+    """Every problem of one entry document, as CatalogErrors (empty list: fine).
+
+    ``origins``: where shared blocks were included (see ``_include``), so that an unknown
+    keyword is reported in the block's file."""
     if not isinstance(doc, dict):
         return [CatalogError(file, "", "expected a JSON object")]
+    errors = [CatalogError(where or file, path, message)
+              for where, path, message in unknown_keywords(doc, origins)]
     for key in REQUIRED:
         if key not in doc:
             errors.append(CatalogError(file, key, "required field is missing"))
-    for key in sorted(set(doc) - ENTRY_KEYS):
-        errors.append(CatalogError(file, key, f"unknown key; known: {', '.join(sorted(ENTRY_KEYS))}"))
     if "id" in doc and not (isinstance(doc["id"], str) and ID.match(doc["id"])):
         errors.append(CatalogError(file, "id", "expected lowercase letters, digits and '-' "
                                    "(at most 40), e.g. 'jupyter-python'"))
@@ -234,7 +222,7 @@ def check_document(doc, file):
         errors.append(CatalogError(file, "icon", "expected an icon name, an https:// or data: URL"))
     image = doc.get("image")
     if "image" in doc:
-        if not isinstance(image, dict) or set(image) - {"name", "versions"}:
+        if not isinstance(image, dict):
             errors.append(CatalogError(file, "image", 'expected {"name": ..., "versions": [...]}'))
         else:
             name = image.get("name")
@@ -273,15 +261,13 @@ def check_document(doc, file):
                     errors.append(CatalogError(file, "options.version",
                                                "reserved: versions come from image.versions"))
                 _check_option(options, "options", file, errors)
-    for key, known in (("kubernetes", KUBERNETES_KEYS), ("local", LOCAL_KEYS)):
+    for key in ("kubernetes", "local"):
         section = doc.get(key)
         if section is None:
             continue
         if not isinstance(section, dict):
             errors.append(CatalogError(file, key, "expected an object"))
             continue
-        for k in sorted(set(section) - known):
-            errors.append(CatalogError(file, f"{key}.{k}", f"unknown key; known: {', '.join(sorted(known))}"))
         if "cmd" in section and not (isinstance(section["cmd"], list) and section["cmd"]
                                      and all(isinstance(a, str) for a in section["cmd"])):
             errors.append(CatalogError(file, f"{key}.cmd", "expected a list of strings"))
@@ -325,9 +311,6 @@ def _check_training(doc, file, errors):
     if not isinstance(training, dict):
         errors.append(CatalogError(file, "training", 'expected {"material": ..., "open": {"en": ..., "fr": ...}}'))
         return
-    for key in sorted(set(training) - TRAINING_KEYS):
-        errors.append(CatalogError(file, f"training.{key}",
-                                   f"unknown key; known: {', '.join(sorted(TRAINING_KEYS))}"))
     material, folder = training.get("material"), None
     if material is None:
         errors.append(CatalogError(file, "training.material", 'required: {"path": "<folder beside '
@@ -355,9 +338,6 @@ def _check_training(doc, file, errors):
         errors.append(CatalogError(file, "training.open", 'expected the notebook opened first per '
                                    'language: {"en": "x.en.ipynb", "fr": "x.fr.ipynb"}'))
         return
-    for lang in sorted(set(notebooks) - set(LANGUAGES)):
-        errors.append(CatalogError(file, f"training.open.{lang}",
-                                   f"unknown language; use {', '.join(LANGUAGES)}"))
     for lang in LANGUAGES:
         name = notebooks.get(lang)
         where = f"training.open.{lang}"
@@ -435,15 +415,12 @@ def _check_service(doc, file, errors):
                                    '"ui": ..., "secrets": [...], "connection": {...}, '
                                    '"data_path": ..., "ready": {...}}'))
         return
-    for key in sorted(set(service) - SERVICE_KEYS):
-        errors.append(CatalogError(file, f"service.{key}",
-                                   f"unknown key; known: {', '.join(sorted(SERVICE_KEYS))}"))
     port = service.get("port")
     if not (isinstance(port, int) and not isinstance(port, bool) and 1 <= port <= 65535):
         errors.append(CatalogError(file, "service.port", "expected the port it listens on (1-65535)"))
     ui = service.get("ui")
-    if ui is not None and not (isinstance(ui, dict) and set(ui) <= {"path"}
-                               and isinstance(ui.get("path"), str) and ui["path"].startswith("/")):
+    if ui is not None and not (isinstance(ui, dict) and isinstance(ui.get("path"), str)
+                               and ui["path"].startswith("/")):
         errors.append(CatalogError(file, "service.ui", 'expected null (no web UI) or {"path": "/..."}'))
     secrets = service.get("secrets", [])
     if not (isinstance(secrets, list) and all(isinstance(n, str) and SECRET_NAME.match(n)
@@ -474,8 +451,7 @@ def _check_service(doc, file, errors):
                                    "expected null (no data kept) or an absolute path in the image"))
     ready = service.get("ready")
     probes = [k for k in ("tcp", "http", "exec") if isinstance(ready, dict) and k in ready]
-    if not (isinstance(ready, dict) and set(ready) <= {"tcp", "http", "exec", "timeout"}
-            and len(probes) == 1 and ready.get("tcp", True) is True
+    if not (isinstance(ready, dict) and len(probes) == 1 and ready.get("tcp", True) is True
             and (not isinstance(ready.get("http"), str) or ready["http"].startswith("/"))
             and ("http" not in ready or isinstance(ready["http"], str))
             and ("exec" not in ready or (isinstance(ready["exec"], list) and ready["exec"]
@@ -547,10 +523,13 @@ def _read_json(path):
         return None, [CatalogError(path, "", f"cannot be read: {e.strerror or e}")]
 
 
-def _include(node, base, file, where, errors, depth=0):
-    """Replace ``{"$ref": "../shared/x.json"}`` by that file: blocks shared by entries."""
+def _include(node, base, file, where, errors, depth=0, origins=None):
+    """Replace ``{"$ref": "../shared/x.json"}`` by that file: blocks shared by entries.
+
+    ``origins`` (a dict, if given) gets the path of each included block -> its file."""
     if isinstance(node, list):
-        return [_include(v, base, file, f"{where}[{i}]", errors, depth) for i, v in enumerate(node)]
+        return [_include(v, base, file, f"{where}[{i}]", errors, depth, origins)
+                for i, v in enumerate(node)]
     if not isinstance(node, dict):
         return node
     ref = node.get("$ref")
@@ -564,8 +543,10 @@ def _include(node, base, file, where, errors, depth=0):
         if problems:
             errors.append(CatalogError(file, where, f"cannot include {ref!r}: {problems[0].message}"))
             return node
-        return _include(doc, target.parent, file, where, errors, depth + 1)
-    return {k: _include(v, base, file, f"{where}.{k}" if where else k, errors, depth)
+        if origins is not None:
+            origins[where] = target
+        return _include(doc, target.parent, file, where, errors, depth + 1, origins)
+    return {k: _include(v, base, file, f"{where}.{k}" if where else k, errors, depth, origins)
             for k, v in node.items()}
 
 
@@ -575,8 +556,9 @@ def read_entry(path):
     doc, errors = _read_json(path)
     if errors:
         return None, errors
-    doc = _include(doc, path.parent, path, "", errors)
-    errors += check_document(doc, path)
+    origins = {}
+    doc = _include(doc, path.parent, path, "", errors, origins=origins)
+    errors += check_document(doc, path, origins)
     if errors:
         return None, errors
     options = copy.deepcopy(doc["options"])
@@ -598,10 +580,12 @@ def entry_files(source):
     if source.is_file():
         return [source]
     # blocks that entries include live in folders named ``shared``; hidden folders are
-    # skipped: a Kubernetes ConfigMap mount keeps each file twice (``..<timestamp>/``)
+    # skipped: a Kubernetes ConfigMap mount keeps each file twice (``..<timestamp>/``);
+    # ``*.schema.json`` are for editors (``catalog.schema.json``), not entries
     return sorted(p for p in source.rglob("*.json")
-                  if not any(part == "shared" or part.startswith(".")
-                             for part in p.relative_to(source).parts[:-1]))
+                  if not p.name.endswith(".schema.json")
+                  and not any(part == "shared" or part.startswith(".")
+                              for part in p.relative_to(source).parts[:-1]))
 
 
 def load(sources):
@@ -613,7 +597,8 @@ def load(sources):
             continue
         for path in entry_files(source):
             entry, problems = read_entry(path)
-            errors.extend(problems)
+            # a mistake in a shared block is said once, not once per entry including it
+            errors.extend(p for p in problems if str(p) not in map(str, errors))
             if entry is None:
                 continue
             if entry.id in entries:
@@ -622,15 +607,6 @@ def load(sources):
                 continue
             entries[entry.id] = entry
     return entries, errors
-
-
-def shipped_catalog():
-    """The catalog directory that comes with the package (wheel) or the checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "catalog_files", here.parent / "catalog"):
-        if candidate.is_dir():
-            return str(candidate)
-    return str(here / "catalog_files")
 
 
 # -- resolving a user's options -------------------------------------------------------

@@ -90,11 +90,11 @@ def test_a_valid_entry_loads(tmp_path):
 
 @pytest.mark.parametrize("mutate, path, words", [
     (lambda d: d.pop("icon"), "icon", "required field is missing"),
-    (lambda d: d.update(colour="red"), "colour", "unknown key"),
+    (lambda d: d.update(colour="red"), "colour", "unknown keyword; known: $schema, category"),
     (lambda d: d.update(id="Jupyter Python"), "id", "lowercase letters"),
     (lambda d: d.update(kind="server"), "kind", "expected one of environment, service"),
     (lambda d: d["name"].pop("fr"), "name.fr", "missing the fr translation"),
-    (lambda d: d["description"].update(de="Ein"), "description.de", "unknown language"),
+    (lambda d: d["description"].update(de="Ein"), "description.de", "unknown keyword; known: en, fr"),
     (lambda d: d.update(category="misc"), "category", "expected one of"),
     (lambda d: d["image"].update(name="example.org/team/tiny:1.2"), "image.name", "without tag"),
     (lambda d: d["image"].update(versions=[]), "image.versions", "at least one tag"),
@@ -103,7 +103,7 @@ def test_a_valid_entry_loads(tmp_path):
     (lambda d: d["options"]["properties"]["email"].update(type="text"),
      "options.properties.email.type", "not a valid JSON Schema"),
     (lambda d: d["options"]["properties"]["pool"]["x-datalab"].update(colour=1),
-     "options.pool.x-datalab.colour", "unknown key"),
+     "options.properties.pool.x-datalab.colour", "unknown keyword; known: admin, default, help"),
     (lambda d: d["options"]["properties"]["pool"]["x-datalab"]["label"].pop("en"),
      "options.pool.x-datalab.label.en", "missing the en translation"),
     (lambda d: d["options"]["properties"]["pool"]["x-datalab"].update(sets="env:lower"),

@@ -29,3 +29,17 @@ def test_the_validator_cli_names_the_training_file_and_field(tmp_path):
     r = subprocess.run([*CLI, str(path)], check=False, capture_output=True, text=True, timeout=60)
     assert r.returncode == 1
     assert f"{path}: training.open.fr: missing the fr notebook" in r.stdout + r.stderr
+
+
+def test_the_validator_cli_refuses_an_unknown_keyword_in_a_shared_block(tmp_path):
+    (tmp_path / "shared").mkdir()
+    block = copy.deepcopy(ENTRY["options"]["properties"]["email"])
+    block["maxLenght"] = block.pop("maxLength")
+    write(tmp_path / "shared", block, "email.json")
+    doc = copy.deepcopy(ENTRY)
+    doc["options"]["properties"]["email"] = {"$ref": "shared/email.json"}
+    write(tmp_path, doc)
+    r = subprocess.run([*CLI, str(tmp_path)], capture_output=True, text=True, check=False)
+    assert r.returncode == 1
+    shared = (tmp_path / "shared" / "email.json").resolve()
+    assert f"{shared}: maxLenght: unknown keyword; did you mean maxLength?\n" in r.stderr

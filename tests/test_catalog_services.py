@@ -66,7 +66,7 @@ def test_the_shipped_services_load_and_validate():
 
 @pytest.mark.parametrize("change, expected", [
     (lambda d: d.pop("service"), "kv.json: service: required for a service"),
-    (lambda d: d["service"].update(extra=1), "kv.json: service.extra: unknown key; known: client_token, connection, data_path"),
+    (lambda d: d["service"].update(extra=1), "kv.json: service.extra: unknown keyword; known: client_token, connection, data_path"),
     (lambda d: d["service"].update(port=70000), "kv.json: service.port: expected the port it listens on (1-65535)"),
     (lambda d: d["service"].update(port="6379"), "kv.json: service.port: expected the port"),
     (lambda d: d["service"].update(ui={"path": "ui"}), 'kv.json: service.ui: expected null (no web UI) or {"path": "/..."}'),

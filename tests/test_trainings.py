@@ -80,7 +80,7 @@ def test_git_material_with_a_ref_is_valid(tmp_path):
 
 @pytest.mark.parametrize("training, expected", [
     ({"material": {"path": "tiny"}, "open": {"en": "start.en.ipynb", "fr": "debut.fr.ipynb"}, "opens": 1},
-     "training.opens: unknown key; known: material, open"),
+     "training.opens: unknown keyword; did you mean open?"),
     ({"open": {"en": "start.en.ipynb", "fr": "debut.fr.ipynb"}},
      ('training.material: required: {"path": "<folder beside the entry>"} or {"git": "https://...", '
       '"ref": "<branch or tag>"}')),
@@ -91,7 +91,7 @@ def test_git_material_with_a_ref_is_valid(tmp_path):
     ({"material": {"path": "tiny"}, "open": {"en": "start.en.ipynb"}},
      "training.open.fr: missing the fr notebook"),
     ({"material": {"path": "tiny"}, "open": {"en": "start.en.ipynb", "fr": "debut.fr.ipynb", "de": "x.ipynb"}},
-     "training.open.de: unknown language; use en, fr"),
+     "training.open.de: unknown keyword; known: en, fr"),
     ({"material": {"path": "tiny"}, "open": {"en": "start.en.ipynb", "fr": "absent.fr.ipynb"}},
      "training.open.fr: 'absent.fr.ipynb' is not in the material"),
     ({"material": {"path": "tiny"}, "open": {"en": "../start.en.ipynb", "fr": "debut.fr.ipynb"}},
