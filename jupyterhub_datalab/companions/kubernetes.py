@@ -404,8 +404,15 @@ class KubernetesBackend(LoggingConfigurable, CompanionStatus, Backend, metaclass
         try:
             found = await self._call(core.read_namespace, namespace, missing_ok=True)
         except ApiException as e:
-            if e.status == 403:  # not allowed to read namespaces: creating will tell
-                return
+            if e.status == 403:
+                # the hub's rights there come with the namespace's preparation (RoleBinding
+                # datalab-hub): a namespace from before them waits for its next start
+                raise BackendError(
+                    f"The datalab cannot act in the namespace {namespace} yet: start your "
+                    "environment once (it prepares the namespace), or ask your administrator.",
+                    f"Le datalab ne peut pas encore agir dans l'espace {namespace} : démarrez une "
+                    "fois votre environnement (il prépare l'espace), ou contactez votre "
+                    "administrateur.", status=409) from None
             raise
         if found is None:
             raise BackendError(

@@ -322,6 +322,14 @@ async def test_a_namespace_from_before_the_namespaced_rights_is_skipped_until_it
             with pytest.raises(ApiException) as refused:
                 await core.read_namespaced_secret("cache-secrets", "user-dave")
             assert refused.value.status == 403 and "cannot get resource" in refused.value.body
+            # launching there says what to do, in words
+            from jupyterhub_datalab.companions import BackendError
+
+            with pytest.raises(BackendError) as said:
+                await backend.launch(Companion(owner="dave", name="db", entry=entry.id, version="", options={},
+                                               namespace="user-dave"), launch, {})
+            assert said.value.status == 409 and "start your environment once" in said.value.en
+            assert "démarrez une fois votre environnement" in said.value.fr
             # dave starts a server: the hub binds its role in his namespace, his companion is back
             # (project-old, from before too, has no binding: leaving it cannot be checked yet)
             done = await start_namespaces(cluster, settings, "dave", tmp_path, monkeypatch)
