@@ -61,7 +61,9 @@ def test_the_wheel_carries_the_prebuilt_extension_the_node_bundles_and_the_catal
     for inside in ("share/jupyter/labextensions/jupyterhub-datalab/package.json",
                    "etc/jupyter/jupyter_server_config.d/jupyterhub_datalab.json",
                    "jupyterhub_datalab/devstack/node/dist/provider.mjs",
-                   "jupyterhub_datalab/catalog_files/environments/jupyter-python.json"):
+                   "jupyterhub_datalab/catalog_files/environments/jupyter-python.json",
+                   # what the shipped entries' "$schema" points at, and the validator reads
+                   "jupyterhub_datalab/catalog_files/catalog.schema.json"):
         assert any(n.endswith(inside) for n in names), f"{inside} is not in {wheel.name}"
     assert not any("node_modules" in n for n in names)
 
