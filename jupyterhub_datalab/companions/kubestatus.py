@@ -1,6 +1,6 @@
 """What a companion on Kubernetes is doing, in words: its status, log and events, read from
-its Deployment, its pods and the namespace's events (the part of ``KubernetesBackend``
-that only reads). A container that will not get better on its own (image not found,
+its Deployment, its pods and the namespace's events, and every companion found again from
+the cluster alone (``discover``): the part of ``KubernetesBackend`` that only reads. A container that will not get better on its own (image not found,
 crash loop, invalid configuration) makes it ``failed`` with what to do, in en and fr.
 """
 
@@ -67,8 +67,8 @@ def refused(en, fr):
 
 
 class CompanionStatus:
-    """Status, logs and events of companions (mixed into ``KubernetesBackend``: ``_api``,
-    ``_call``, ``names``, ``_selector``)."""
+    """Status, logs, events and discovery of companions (mixed into ``KubernetesBackend``:
+    ``_api``, ``_call``, ``names``, ``_selector``, ``_connections``, ``log``)."""
 
     @staticmethod
     def _replica_failure(deployment):
@@ -207,3 +207,81 @@ class CompanionStatus:
                 text += f" (x{event['count']})"
             out.append({"time": when, "message": text, "type": event.get("type", "Normal")})
         return sorted(out, key=lambda e: e["time"])
+
+    @staticmethod
+    def _secrets_of(secret):
+        import base64
+
+        data = (secret or {}).get("data") or {}
+        return {k: base64.b64decode(v).decode() for k, v in data.items() if "." not in k}
+
+    @staticmethod
+    def _connection_of(secret):
+        import base64
+
+        raw = ((secret or {}).get("data") or {}).get(cm.CONNECTION_KEY)
+        try:
+            return json.loads(base64.b64decode(raw).decode()) if raw else None
+        except ValueError:
+            return None
+
+    # -- discover: companions found again from the cluster alone -----------------------
+
+    async def discover(self) -> list[Companion]:
+        from kubernetes_asyncio.client.rest import ApiException
+
+        core, apps = await self._api()
+        deployments = []
+        try:
+            for namespace in await self._namespaces(core):
+                try:
+                    found = await self._call(apps.list_namespaced_deployment, namespace,
+                                             label_selector=cm.companion_label_selector())
+                except ApiException as e:
+                    if e.status != 403:
+                        raise
+                    # no datalab-hub binding there yet (made before the hub's rights were
+                    # namespaced): its owner's next start makes it
+                    self.log.warning("Companions in %s cannot be listed yet: %s", namespace, api_message(e))
+                    continue
+                deployments += (found or {}).get("items") or []
+        except ApiException as e:
+            raise BackendError(
+                f"The companions in the cluster cannot be listed: {api_message(e)}",
+                f"Les compagnons du cluster ne peuvent pas être listés : {api_message(e)}",
+                status=502) from None
+        out = []
+        for deployment in deployments:
+            meta = deployment.get("metadata") or {}
+            try:
+                record = json.loads((meta.get("annotations") or {})[cm.RECORD_ANNOTATION])
+            except (KeyError, ValueError):
+                self.log.warning("Deployment %s/%s has no companion record: left alone",
+                                 meta.get("namespace"), meta.get("name"))
+                continue
+            companion = Companion(**{k: v for k, v in record.items()
+                                     if k in Companion.__dataclass_fields__})
+            companion.namespace = meta.get("namespace") or companion.namespace
+            companion.endpoint = {**companion.endpoint, "namespace": companion.namespace,
+                                  "object": meta.get("name")}
+            with refused("read its secrets", "lire ses secrets"):
+                secret = await self._call(core.read_namespaced_secret,
+                                          cm.companion_secret_name(meta["name"]), companion.namespace,
+                                          missing_ok=True)
+            companion.secrets = self._secrets_of(secret)
+            connection = self._connection_of(secret)
+            if connection is not None:
+                self._connections[companion.key] = connection
+            with refused("tell how it is", "dire comment il va"):
+                companion.status, companion.message = await self._status(
+                    core, companion, companion.namespace, deployment)
+            out.append(companion)
+        return out
+
+    async def _namespaces(self, core):
+        """The datalab's namespaces (users' and projects', labelled by the spawner that made
+        them): the hub's rights are there, not cluster-wide, so companions are listed in
+        each rather than across all namespaces."""
+        found = await self._call(core.list_namespace,
+                                 label_selector=f"{k8s.MANAGED_BY_LABEL}={k8s.MANAGED_BY}")
+        return sorted(n["metadata"]["name"] for n in (found or {}).get("items") or [])
