@@ -74,10 +74,12 @@ def _message(key, known):
 
 
 def _origin(path, origins):
-    """(file, path in that file) of an entry path: the deepest shared block it is in."""
+    """(file, path in that file) of an entry path: the deepest shared block it is in.
+
+    Only what is under an include comes from the block: the key holding it is the entry's."""
     best = None
     for start in origins:
-        inside = start == "" or path == start or path.startswith((f"{start}.", f"{start}["))
+        inside = start == "" or path.startswith((f"{start}.", f"{start}["))
         if inside and (best is None or len(start) > len(best)):
             best = start
     if best is None:

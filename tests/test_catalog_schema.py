@@ -90,16 +90,20 @@ def test_a_typo_in_an_option_schema_is_refused_naming_the_entry_and_field(tmp_pa
 def test_an_x_datalab_typo_is_refused_in_an_entry_and_in_a_shared_block(shipped_copy):
     edit_json(shipped_copy / "shared" / "disk.json",
               lambda d: d["x-datalab"].update(hepl=d["x-datalab"].pop("help")))
+    x = "x-datalab"
+    edit_json(shipped_copy / "services" / "postgresql.json",
+              lambda d: d["options"]["properties"]["user"][x].update(lable=d["options"]["properties"]["user"][x].pop("label")))
+    # a key holding an include is the entry's own: reported in the entry's file
     edit_json(shipped_copy / "services" / "redis.json",
-              lambda d: d["options"]["properties"]["resources"].update(
-                  {"x-datalab": {"lable": {"en": "Resources", "fr": "Ressources"}}}))
-    _, errors = catalog.load([shipped_copy])
+              lambda d: d.update(imgae={"$ref": "../shared/jupyter-python-image.json"}))
+    entries, errors = catalog.load([shipped_copy])
     lines = [str(e) for e in errors]
     assert (f"{(shipped_copy / 'shared' / 'disk.json').resolve()}: x-datalab.hepl: "
             "unknown keyword; did you mean help?") in lines, lines
-    # an include replaced by the entry's own text is the entry's: reported in its file
-    assert (f"{shipped_copy / 'services' / 'redis.json'}: options.properties.resources.x-datalab.lable: "
+    assert (f"{shipped_copy / 'services' / 'postgresql.json'}: options.properties.user.x-datalab.lable: "
             "unknown keyword; did you mean label?") in lines, lines
+    assert f"{shipped_copy / 'services' / 'redis.json'}: imgae: unknown keyword; did you mean image?" in lines
+    assert {"postgresql", "redis", "jupyter-python"}.isdisjoint(entries) and "mlflow" in entries
 
 
 # every part of an entry the schema closes, with a typo of one of its keys
