@@ -90,6 +90,13 @@ SCRIPT = f"""<script>
     if (l.indexOf("fr") === 0) {{ root.classList.add("dl-fr"); break; }}
     if (l.indexOf("en") === 0) break;
   }}
+  // the hub's own button, in the page's language too
+  function relabel() {{
+    var start = document.querySelector("#spawn_form [type=submit]");
+    if (start && root.classList.contains("dl-fr")) start.textContent = "Démarrer";
+  }}
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", relabel);
+  else relabel();
   function show() {{
     var chosen = root.querySelector('input[name="entry"]:checked');
     root.querySelectorAll("fieldset[data-dl-entry]").forEach(function (f) {{

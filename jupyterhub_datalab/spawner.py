@@ -159,11 +159,13 @@ class CatalogMixin(HasTraits):
             raise web.HTTPError(400, f"{launch.entry.text('name')} cannot run here: {reason['en']} / "
                                      f"{launch.entry.text('name', 'fr')} ne peut pas démarrer ici : {reason['fr']}")
         self.launch = launch
+        # one language rule for the spawn page, JupyterLab and the API: server/language.py
+        self.language = self.user_language(user_options, claims)
         self.progress_message(5, f"{launch.entry.text('name')} {launch.version}: options checked",
                               f"{launch.entry.text('name', 'fr')} {launch.version} : options vérifiées")
         await self.apply_launch(launch)
         if launch.entry.training:
-            await self.prepare_training(launch, self.user_language(user_options, claims))
+            await self.prepare_training(launch, self.language)
 
     async def apply_launch(self, launch):
         """Turn a checked Launch into this spawner's settings. Each backend implements it."""
@@ -397,6 +399,8 @@ class CredentialsMixin(HasTraits):
     def get_env(self):
         env = super().get_env()
         env["DATALAB_USER"] = self.user.name
+        if getattr(self, "language", None):
+            env["DATALAB_LANGUAGE"] = self.language
         if hasattr(self, "launch_env"):
             env.update(self.launch_env())
         env.update(self._credential_env or {})

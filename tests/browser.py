@@ -71,6 +71,11 @@ def open_lab(page, stack, username):
 def login_and_open_sidebar(page, stack, username):
     """Log in, start the default environment if need be, wait for JupyterLab, open Datalab."""
     open_lab(page, stack, username)
+    open_sidebar(page)
+
+
+def open_sidebar(page):
+    """In JupyterLab, open the Datalab sidebar (unless the restored layout has it open)."""
     tab = page.locator(".jp-SideBar .lm-TabBar-tab[data-id='datalab-sidebar']")
     tab.wait_for(timeout=60_000)
     page.wait_for_selector("#main.jp-LabShell, .jp-LabShell", timeout=60_000)

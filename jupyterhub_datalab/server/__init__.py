@@ -5,6 +5,7 @@ Routes live under ``{base_url}datalab/api/``; every handler is an authenticated
 """
 
 from .handlers import refresh_service_environment, setup_handlers
+from .language import apply_language
 
 
 VAULT_RENEW_SECONDS = 15 * 60
@@ -12,6 +13,7 @@ VAULT_RENEW_SECONDS = 15 * 60
 
 def _load_jupyter_server_extension(server_app):
     setup_handlers(server_app.web_app)
+    apply_language(server_app.log)
     _keep_vault_token_alive(server_app)
     _discover_services_for_new_kernels(server_app)
     server_app.log.info("jupyterhub-datalab server extension loaded")

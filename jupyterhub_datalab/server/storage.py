@@ -159,7 +159,8 @@ class Storage:
         for s in self.spaces():
             if s["id"] == space_id:
                 return s
-        raise StorageError(404, f"No space named {str(space_id)[:40]!r} for you.")
+        raise StorageError(404, f"No space named {str(space_id)[:40]!r} for you.",
+                           f"Vous n'avez pas d'espace nommé {str(space_id)[:40]!r}.")
 
     def client(self):
         """An S3 client with valid credentials, renewed through the hub when needed."""

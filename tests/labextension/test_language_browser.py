@@ -1,0 +1,58 @@
+"""One language for one person: a browser asking for French gets the spawn page, JupyterLab
+itself (its menus) and every Datalab panel in French, and the APIs' errors in French; a
+browser asking for English gets all of it in English. Seen before: the spawn page was
+French, but JupyterLab and the whole sidebar stayed English ("Upload", "New folder")."""
+
+import pytest
+
+from ..browser import open_sidebar, screenshot, sign_in
+from ..stackctl import serve_stack
+
+CASES = {
+    "fr": {"locale": "fr-FR", "user": "carol", "spawn": "Démarrer", "menu": "Fichier",
+           "panels": ["Stockage", "Secrets", "Services"], "sidebar": "Téléverser",
+           "error": "Vous n'avez pas d'espace nommé"},
+    "en": {"locale": "en-US", "user": "bob", "spawn": "Start", "menu": "File",
+           "panels": ["Storage", "Secrets", "Services"], "sidebar": "Upload",
+           "error": "No space named"},
+}
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory):
+    """Its own stack: its users' servers start here first, in the language of the browser."""
+    yield from serve_stack(tmp_path_factory, "language")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_one_language_from_the_spawn_page_to_the_panels(own_stack, chromium, lang):
+    case = CASES[lang]
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale=case["locale"])
+    page = context.new_page()
+    try:
+        sign_in(page, own_stack, case["user"])
+        page.wait_for_url(lambda url: "/hub/spawn" in url, timeout=60_000)
+        assert case["spawn"] in page.locator("#spawn_form [type=submit]").inner_text()
+        screenshot(page, f"language-{lang}-spawn-page")
+        page.locator("#spawn_form [type=submit]").click()
+        page.wait_for_url(f"{own_stack.hub_url}/user/{case['user']}/lab**", timeout=120_000)
+        open_sidebar(page)
+        menu = page.locator(".lm-MenuBar-itemLabel").first
+        menu.wait_for(timeout=60_000)
+        assert menu.inner_text().strip() == case["menu"], menu.inner_text()
+        sidebar = page.locator(".jp-Datalab-sidebar")
+        sidebar.filter(has_text=case["sidebar"]).wait_for(timeout=30_000)
+        text = sidebar.inner_text()
+        for title in case["panels"]:
+            assert title in text, (title, text[:500])
+        screenshot(page, f"language-{lang}-lab")
+        # an error of the storage API, asked by the page as the panel asks
+        answer = page.evaluate("""async (user) => {
+            const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '';
+            const r = await fetch(`/user/${user}/datalab/api/storage/no-such-space/list`,
+                                  {headers: {'X-XSRFToken': decodeURIComponent(xsrf)}});
+            return {status: r.status, body: await r.json()};
+        }""", case["user"])
+        assert answer["status"] == 404 and case["error"] in answer["body"]["message"], answer
+    finally:
+        context.close()
