@@ -88,13 +88,3 @@ def vault_environment(identity_token, addr, *, role, mount, kv_mount, top_dir, p
     for project in projects:
         env[f"VAULT_PROJECT_PATH_{env_suffix(project)}"] = f"{kv_mount}/projects/{project}"
     return env
-
-
-def injected_secrets(vault_env):
-    """Keys and values of the secrets the user marked for injection ({} if Vault says no)."""
-    from .server.secrets import Secrets, SecretsError
-
-    try:
-        return Secrets(vault_env).injected_environment()
-    except SecretsError:
-        return {}

@@ -41,15 +41,6 @@ def notice(entry):
                   "vérifiez ses options ci-dessous puis cliquez sur Start. Rien ne démarre avant."}
 
 
-def link(entry_id, options=None, server="", hub_prefix="/hub/"):
-    """The launch link of an entry: ``options`` maps dotted paths to values."""
-    query = {"server": server} if server else {}
-    for path, value in (options or {}).items():
-        query[path] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-    url = url_path_join(hub_prefix, "datalab/launch", quote(entry_id, safe=""))
-    return url + (f"?{urlencode(query)}" if query else "")
-
-
 def parse_link(entry_id, query, schema):
     """``{"entry", "options"}`` of a link's query, typed like the spawn form's post.
 

@@ -27,13 +27,9 @@ from traitlets import Bool, HasTraits, Instance, Integer, List, Unicode, default
 
 from . import sandbox, trainings
 from .catalog import DatalabCatalog, OptionsError
-from .credentials import (
-    CredentialsError,
-    injected_secrets,
-    s3_credentials,
-    vault_environment,
-)
+from .credentials import CredentialsError, s3_credentials, vault_environment
 from .names import env_suffix
+from .server.secrets import injected_secrets
 from .serverlimit import STARTED
 
 
@@ -122,7 +118,7 @@ class CatalogMixin(HasTraits):
         which pre-fills the form for the user to review and start. The REST API and the
         form's post are unchanged.
         """
-        from .launchlinks import link
+        from .launch_urls import link
 
         data = {k: v[-1] if isinstance(v, list) and v else v for k, v in (query_data or {}).items()}
         entry = data.pop("entry", None) or self.default_entry

@@ -29,6 +29,7 @@ import urllib.parse
 from pathlib import Path
 
 from .catalog import LANGUAGES
+from .i18n import pick_language  # noqa: F401 (trainings.pick_language, as before)
 from .kubernetes import restricted_security_context
 
 FOLDER = "trainings"
@@ -43,30 +44,6 @@ class MaterialError(RuntimeError):
     def __init__(self, en, fr):
         self.en, self.fr = en, fr
         super().__init__(f"{en} / {fr}")
-
-
-def pick_language(*candidates):
-    """The first of ``en``/``fr`` the candidates ask for, else ``en``.
-
-    Each candidate is a language (``fr``, ``fr-FR``), an ``Accept-Language`` header
-    (``fr-FR,fr;q=0.9,en;q=0.8``) or empty."""
-    for candidate in candidates:
-        if not isinstance(candidate, str) or not candidate.strip():
-            continue
-        ranked = []
-        for i, part in enumerate(candidate.split(",")):
-            tag, _, params = part.strip().partition(";")
-            q = 1.0
-            if params.strip().startswith("q="):
-                try:
-                    q = float(params.strip()[2:])
-                except ValueError:
-                    q = 0.0
-            ranked.append((-q, i, tag.strip().lower().replace("_", "-").split("-")[0]))
-        for _, _, lang in sorted(ranked):
-            if lang in LANGUAGES:
-                return lang
-    return "en"
 
 
 def folder(entry, root=FOLDER):

@@ -13,15 +13,11 @@ import sys
 
 from .oidc import HUB_CLIENT_ID
 from .process import Component, http_status, installed_command
+from .ports import identity_issuer
 from .s3 import SHARE_SIGNER
 
 
 IDENTITY_KEY = "hub/identity-key.pem"
-
-
-def identity_issuer(ports):
-    """Where the hub serves the datalab identity issuer (JWKS, discovery)."""
-    return ports.url("proxy") + "/hub/datalab"
 
 
 PROXY_API_USER = "jupyterhub"

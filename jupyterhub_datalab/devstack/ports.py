@@ -71,3 +71,8 @@ class PortPlan:
                     f"stop what uses it or start with another --port (datalab uses {self.base}-{self.base + SPAN - 1} and {self.base + MAX_OFFSET})",
                     exit_code=2,
                 )
+
+
+def identity_issuer(ports):
+    """Where the hub serves the datalab identity issuer (JWKS, discovery)."""
+    return ports.url("proxy") + "/hub/datalab"

@@ -5,6 +5,7 @@ import secrets
 
 from ..identity import PROJECT_SLOTS
 from .errors import StackError
+from .ports import identity_issuer
 from .process import Component, http_status, installed_command
 
 REGION = "us-east-1"
@@ -21,8 +22,6 @@ def iam_config(state, ports):
     import base64
 
     signing_key = state.secret("s3/sts-signing-key", nbytes=32)
-    from .hub import identity_issuer
-
     issuer = identity_issuer(ports)
     personal = "arn:aws:s3:::user-${jwt:preferred_username}"
     projects = [f"arn:aws:s3:::project-${{jwt:project_{i}}}" for i in range(1, PROJECT_SLOTS + 1)]

@@ -9,7 +9,7 @@ from ..identity import load_or_create_key, public_pem
 from . import hub, oidc, s3, vault
 from .errors import StackError
 from .process import terminate_all
-from .ports import PortPlan
+from .ports import PortPlan, identity_issuer
 from .state import StateDir
 
 ENDPOINTS = "endpoints.json"
@@ -60,7 +60,7 @@ class Stack:
             s3.warm_up(self.state, self.ports)
             root_token = vault.init_and_unseal(self.state, self.ports)
             identity_key = load_or_create_key(self.state / hub.IDENTITY_KEY)
-            vault.configure_jwt_auth(self.state, self.ports, root_token, hub.identity_issuer(self.ports),
+            vault.configure_jwt_auth(self.state, self.ports, root_token, identity_issuer(self.ports),
                                      public_pem(identity_key))
             self.echo("  ok  openbao unsealed, KV v2 at secret/, JWT login for datalab identities")
             proxy = hub.proxy_component(self.state, self.ports)

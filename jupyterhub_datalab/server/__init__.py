@@ -2,16 +2,19 @@
 
 Routes live under ``{base_url}datalab/api/``; every handler is an authenticated
 ``APIHandler`` so only the server's owner (via the hub's OAuth) reaches them.
-"""
 
-from .handlers import refresh_service_environment, setup_handlers
-from .language import apply_language
+jupyter_server is imported only when the extension loads: the hub imports this package's
+framework-free modules (``secrets``, ``errors``) without it.
+"""
 
 
 VAULT_RENEW_SECONDS = 15 * 60
 
 
 def _load_jupyter_server_extension(server_app):
+    from .handlers import setup_handlers
+    from .language import apply_language
+
     setup_handlers(server_app.web_app)
     apply_language(server_app.log)
     _keep_vault_token_alive(server_app)
@@ -22,6 +25,8 @@ def _load_jupyter_server_extension(server_app):
 def _discover_services_for_new_kernels(server_app):
     """Before a kernel starts, fetch the connection variables of the user's services
     (``DATABASE_URL``, ``MLFLOW_TRACKING_URI``...): kernels inherit this environment."""
+    from .handlers import refresh_service_environment
+
     manager = server_app.kernel_manager
     start_kernel = manager.start_kernel
 

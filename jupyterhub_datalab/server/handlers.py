@@ -17,8 +17,8 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .._version import __version__
-from ..launchlinks import link
-from ..trainings import pick_language
+from ..i18n import pick_language
+from ..launch_urls import link
 from .errors import MAX_DEPTH, ServiceError, depth, integer
 from .secrets import Secrets
 from .storage import Storage, StorageError, check_key, explain

@@ -358,3 +358,11 @@ class Secrets:
                     if e.status != 404:  # deleted since it was chosen: nothing to inject
                         raise
         return injectable(env)
+
+
+def injected_secrets(vault_env):
+    """Keys and values of the secrets the user marked for injection ({} if Vault says no)."""
+    try:
+        return Secrets(vault_env).injected_environment()
+    except SecretsError:
+        return {}

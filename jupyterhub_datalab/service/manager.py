@@ -15,7 +15,8 @@ import time
 
 from ..catalog import OptionsError, drives
 from ..companions import BackendError, Companion
-from ..credentials import CredentialsError, injected_secrets, s3_credentials, vault_environment
+from ..credentials import CredentialsError, s3_credentials, vault_environment
+from ..server.secrets import injected_secrets
 from ..identity import PROJECT_SLOTS
 from ..names import MAX_LENGTH, companion_suffix, normalize_name
 from .errors import ApiError, not_found
@@ -328,6 +329,7 @@ class CompanionManager:
         c.project, c.shared = project, True
         record.event(f"Shared with project {project}", f"Partagé avec le projet {project}")
         self.save(record)
+        await self._share_changed(record)
         return record
 
     async def unshare(self, record):
@@ -337,7 +339,15 @@ class CompanionManager:
                          f"N'est plus partagé avec le projet {c.project}")
         c.project, c.shared = None, False
         self.save(record)
+        await self._share_changed(record)
         return record
+
+    async def _share_changed(self, record):
+        """Let the backend open (or close) the way to a running companion for members."""
+        try:
+            await self.backend.share_changed(record.companion)
+        except Exception as e:
+            raise self._explain(e, "change who reaches it") from None
 
     async def logs(self, record, tail):
         try:

@@ -1,0 +1,110 @@
+"""The layers hold: no import circle inside the package, the hub's modules never import
+jupyter_server, and a user's server never imports the hub's handlers, ORM or sqlalchemy.
+Seen before: credentials.py <-> server/secrets.py and launchlinks.py <-> spawner.py were
+circles, through which every user server imported JupyterHub's ORM (about 0.34 s each)."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import jupyterhub_datalab
+
+ROOT = Path(jupyterhub_datalab.__file__).parent
+PACKAGE = "jupyterhub_datalab"
+
+
+def module_name(path):
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def modules():
+    return {module_name(p): p for p in ROOT.rglob("*.py") if "node_modules" not in p.parts}
+
+
+def imports(name, path, known):
+    """The package's modules ``name`` imports, at module level or inside functions."""
+    is_package = path.name == "__init__.py"
+    base = name if is_package else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = base.split(".")
+                anchor = anchor[:len(anchor) - (node.level - 1)]
+                origin = ".".join(anchor + ([node.module] if node.module else []))
+            else:
+                origin = node.module or ""
+            targets = [f"{origin}.{a.name}" if f"{origin}.{a.name}" in known else origin
+                       for a in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in known:  # a name inside a module
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+def cycles(graph):
+    """Every elementary circle, found by depth-first search (each reported once)."""
+    found, seen = [], set()
+
+    def visit(node, path):
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in path:
+                circle = path[path.index(nxt):]
+                key = frozenset(circle)
+                if key not in seen:
+                    seen.add(key)
+                    found.append(circle + [nxt])
+            elif len(path) < 12:
+                visit(nxt, path + [nxt])
+
+    for start in sorted(graph):
+        visit(start, [start])
+    return found
+
+
+def graph():
+    known = modules()
+    return {name: {t for t in imports(name, path, known) if t.startswith(PACKAGE)}
+            for name, path in known.items()}
+
+
+@pytest.mark.unit
+def test_no_import_circle():
+    g = graph()
+    # a package's __init__ importing its own submodules is how packages are built, not a circle
+    for name in g:
+        g[name] = {t for t in g[name] if not (name.startswith(t + ".") and t != PACKAGE) or t == name}
+    found = cycles(g)
+    assert not found, "import circles:\n" + "\n".join(" -> ".join(c) for c in found)
+
+
+def imported_by(module):
+    code = f"import sys, {module}; print(' '.join(sorted(sys.modules)))"
+    return set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, timeout=120).stdout.split())
+
+
+HUB_SIDE = ["jupyterhub_datalab.spawner", "jupyterhub_datalab.kubespawner", "jupyterhub_datalab.auth",
+            "jupyterhub_datalab.hubconfig", "jupyterhub_datalab.launchlinks", "jupyterhub_datalab.service.app"]
+
+
+@pytest.mark.parametrize("module", HUB_SIDE)
+def test_the_hub_does_not_import_jupyter_server(module):
+    assert "jupyter_server" not in imported_by(module)
+
+
+def test_a_users_server_does_not_import_the_hubs_orm():
+    loaded = imported_by("jupyterhub_datalab.server.handlers")
+    assert not {"jupyterhub.orm", "jupyterhub.handlers", "sqlalchemy"} & loaded
