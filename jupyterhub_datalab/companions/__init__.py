@@ -115,3 +115,8 @@ class Backend(abc.ABC):
         serves web UIs on Unix sockets nobody else reaches; on Kubernetes, network policies
         guard a companion's address instead."""
         return False
+
+    async def share_changed(self, companion: Companion) -> None:
+        """The owner shared or unshared ``companion`` (``project``, ``shared`` are set):
+        open or close what members need to reach it. Nothing to do by default (the local
+        backend's proxy checks the access rule at every request)."""
