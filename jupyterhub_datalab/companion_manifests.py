@@ -62,6 +62,16 @@ def companion_secret_name(object_name):
     return f"{object_name}-secrets"
 
 
+def kubespawner_username(name):
+    """``{username}`` as KubeSpawner expands it in its templates (``claim-{username}``): a
+    name the datalab hashed (``jean-dupont--aeaf18ec``) is slugged again there, because
+    KubeSpawner reads ``--`` as its own collision marker. Apps mounted ``claim-<name>`` and
+    so never found the workspace of such a user."""
+    from kubespawner.slugs import safe_slug
+
+    return safe_slug(name, max_length=48)  # KubeSpawner's own bound for template names
+
+
 def companion_pvc_name(object_name):
     return f"{object_name}-data"
 
@@ -319,7 +329,8 @@ def companion_manifests(entry, *, owner, name, namespace, version, options, secr
             volumes.append({"name": "data", "emptyDir": {}})
         mounts.append({"name": "data", "mountPath": data_path})
     if service.get("workspace_paths") and settings.workspace_volume:
-        source = json.loads(json.dumps(settings.workspace_volume).replace("{owner}", owner))
+        source = json.loads(json.dumps(settings.workspace_volume).replace("{owner}", owner)
+                            .replace("{username}", kubespawner_username(owner)))
         volumes.append({"name": "workspace", **source})
         mounts.append({"name": "workspace", "mountPath": workspace, "readOnly": True})
     if mounts:

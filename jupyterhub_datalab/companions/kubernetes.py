@@ -139,15 +139,16 @@ class KubernetesBackend(LoggingConfigurable, CompanionStatus, Backend, metaclass
         config=True,
         help="""The volume (a Pod ``volumes`` entry without its name) holding the owner's
         workspace, mounted read-only at ``workspace_path`` in apps (entries with
-        ``service.workspace_paths``); ``{owner}`` is filled. Default: the environment's
-        home disk, ``{"persistentVolumeClaim": {"claimName": "claim-{owner}"}}`` (it must
-        allow a second pod: ReadWriteMany, or both on one node). Empty: apps are
-        unavailable.""",
+        ``service.workspace_paths``); ``{username}`` is filled as KubeSpawner fills it in
+        ``pvc_name_template`` (its slug of the owner's name), ``{owner}`` with the name
+        itself. Default: the environment's home disk,
+        ``{"persistentVolumeClaim": {"claimName": "claim-{username}"}}`` (it must allow a
+        second pod: ReadWriteMany, or both on one node). Empty: apps are unavailable.""",
     )
 
     @default("workspace_volume")
     def _default_workspace_volume(self):
-        return {"persistentVolumeClaim": {"claimName": "claim-{owner}"}}
+        return {"persistentVolumeClaim": {"claimName": "claim-{username}"}}
 
     workspace_path = Unicode(
         "/home/jovyan/work", config=True,

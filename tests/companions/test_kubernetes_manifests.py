@@ -195,6 +195,28 @@ def test_app_mounts_the_workspace_read_only(catalog):
     assert env["APP_PREFIX"] == "/services/datalab/open/alice/app-1"
 
 
+def test_an_app_of_a_user_whose_name_was_hashed_mounts_the_pvc_kubespawner_made(catalog):
+    """Seen before: for jean.dupont the user's PVC was claim-jean-dupont-c6314bcbcd---aeaf18ec
+    (KubeSpawner slugs the datalab's `--` again) while apps mounted claim-jean-dupont--...:
+    the workspace of every user whose name needed hashing could not be mounted."""
+    from types import SimpleNamespace
+
+    from kubespawner import KubeSpawner
+
+    from jupyterhub_datalab.names import normalize_name
+
+    owner = normalize_name("jean.dupont")
+    assert "--" in owner
+    # the name KubeSpawner itself gives the user's disk (its own template expansion)
+    spawner = SimpleNamespace(user=SimpleNamespace(name=owner, id=1), name="", slug_scheme="safe",
+                              _namespace_default=lambda: "datalab")
+    made = KubeSpawner._expand_user_properties(spawner, "claim-{username}")
+    assert made != f"claim-{owner}"
+    objects, _, _, _ = build(catalog, "app", options={"file": "apps/dash.py"}, owner=owner)
+    volumes = objects["Deployment"]["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "workspace", "persistentVolumeClaim": {"claimName": made}} in volumes, (made, volumes)
+
+
 def test_project_companion_names_and_labels(catalog):
     objects, connection, _, _ = build(catalog, "postgresql", owner="bob", name="shared-db",
                                       namespace="project-stats", project="stats", shared=True)
