@@ -27,8 +27,8 @@ from traitlets.config import LoggingConfigurable
 
 from .catalog_schema import schema as published_schema
 from .catalog_schema import shipped_catalog, unknown_keywords
+from .i18n import LANGUAGES
 
-LANGUAGES = ("en", "fr")
 KINDS = ("environment", "service")
 CATEGORIES = {
     "ide": {"en": "IDEs", "fr": "Environnements de développement"},
