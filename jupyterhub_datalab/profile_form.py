@@ -90,10 +90,13 @@ SCRIPT = f"""<script>
     if (l.indexOf("fr") === 0) {{ root.classList.add("dl-fr"); break; }}
     if (l.indexOf("en") === 0) break;
   }}
-  // the hub's own button, in the page's language too
-  function relabel() {{
+  function relabel() {{  // the hub's own words on this page, in its language too
+    if (!root.classList.contains("dl-fr")) return;
     var start = document.querySelector("#spawn_form [type=submit]");
-    if (start && root.classList.contains("dl-fr")) start.textContent = "Démarrer";
+    if (start) start.textContent = "Démarrer";
+    document.querySelectorAll("h1").forEach(function (h) {{
+      if (h.textContent.trim() === "Server Options") h.textContent = "Options du serveur";
+    }});
   }}
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", relabel);
   else relabel();

@@ -9,10 +9,10 @@ from ..browser import open_sidebar, screenshot, sign_in
 from ..stackctl import serve_stack
 
 CASES = {
-    "fr": {"locale": "fr-FR", "user": "carol", "spawn": "Démarrer", "menu": "Fichier",
+    "fr": {"locale": "fr-FR", "user": "carol", "spawn": "Démarrer", "heading": "Options du serveur", "menu": "Fichier",
            "panels": ["Stockage", "Secrets", "Services"], "sidebar": "Téléverser",
            "error": "Vous n'avez pas d'espace nommé"},
-    "en": {"locale": "en-US", "user": "bob", "spawn": "Start", "menu": "File",
+    "en": {"locale": "en-US", "user": "bob", "spawn": "Start", "heading": "Server Options", "menu": "File",
            "panels": ["Storage", "Secrets", "Services"], "sidebar": "Upload",
            "error": "No space named"},
 }
@@ -33,6 +33,7 @@ def test_one_language_from_the_spawn_page_to_the_panels(own_stack, chromium, lan
         sign_in(page, own_stack, case["user"])
         page.wait_for_url(lambda url: "/hub/spawn" in url, timeout=60_000)
         assert case["spawn"] in page.locator("#spawn_form [type=submit]").inner_text()
+        assert page.locator("h1").first.inner_text().strip() == case["heading"]
         screenshot(page, f"language-{lang}-spawn-page")
         page.locator("#spawn_form [type=submit]").click()
         page.wait_for_url(f"{own_stack.hub_url}/user/{case['user']}/lab**", timeout=120_000)
