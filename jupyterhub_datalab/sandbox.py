@@ -15,9 +15,8 @@ import pwd
 import shutil
 import sys
 
-from . import __file__ as _package_file
-
-PACKAGE_SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(_package_file)))
+# what an editable install runs from: the folder holding this package
+PACKAGE_SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class SandboxUnavailable(RuntimeError):

@@ -28,6 +28,7 @@ from traitlets import Bool, HasTraits, Instance, Integer, List, Unicode, default
 from . import sandbox, trainings
 from .catalog import DatalabCatalog, OptionsError
 from .credentials import CredentialsError, s3_credentials, vault_environment
+from .i18n import pick_language
 from .names import env_suffix
 from .server.secrets import injected_secrets
 from .serverlimit import STARTED
@@ -172,7 +173,7 @@ class CatalogMixin(HasTraits):
         the spawn request), else the login's ``locale`` claim, else English."""
         handler = getattr(self, "handler", None)
         header = handler.request.headers.get("Accept-Language", "") if handler is not None else ""
-        return trainings.pick_language(user_options.get("lang"), header, claims.get("locale"))
+        return pick_language(user_options.get("lang"), header, claims.get("locale"))
 
     async def prepare_training(self, launch, lang):
         """A training: its material into the workspace, and its first notebook (in ``lang``)

@@ -28,8 +28,6 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
-from .catalog import LANGUAGES
-from .i18n import pick_language  # noqa: F401 (trainings.pick_language, as before)
 from .kubernetes import restricted_security_context
 
 FOLDER = "trainings"

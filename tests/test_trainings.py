@@ -16,6 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from jupyterhub_datalab.i18n import pick_language
+
 from jupyterhub_datalab import kubernetes as k8s
 from jupyterhub_datalab import trainings
 from jupyterhub_datalab.catalog import DatalabCatalog, load, read_entry
@@ -185,7 +187,7 @@ def test_the_shipped_catalog_is_valid():
     ((None, "", "es"), "en"), ((), "en"), (("en-GB", "fr"), "en"), (("x;q=abc,fr",), "fr"),
 ])
 def test_the_language_is_the_first_known_one_asked(candidates, lang):
-    assert trainings.pick_language(*candidates) == lang
+    assert pick_language(*candidates) == lang
 
 
 def test_only_missing_files_are_copied(tmp_path):

@@ -232,15 +232,30 @@ async def exercise_backend(cluster, catalog):
         await backend.close()
 
 
-@pytest.mark.asyncio
-async def test_every_call_is_granted_no_rule_is_unused_and_nothing_else_is_cluster_wide(
-        helm, cluster, tmp_path, monkeypatch):  # noqa: F811
-    ok, docs, _, _ = helm()
+def chart_rbac(render):
+    """The chart's rendered RBAC objects and settings, the hub's account, the catalog."""
+    ok, docs, _, _ = render()
     assert ok, docs
     objects, settings = rendered_rbac(docs)
     account = (settings["release"]["namespace"], settings["datalab"]["rbac"]["hubServiceAccount"])
     entries, errors = load([shipped_catalog()])
     assert not errors
+    return objects, settings, account, entries
+
+
+def cluster_wide_rules(objects):
+    """The rules of every ClusterRole the chart binds cluster-wide."""
+    for b in objects:
+        if b["kind"] == "ClusterRoleBinding":
+            for role in objects:
+                if role["kind"] == "ClusterRole" and role["metadata"]["name"] == b["roleRef"]["name"]:
+                    yield from role["rules"]
+
+
+@pytest.mark.asyncio
+async def test_every_call_is_granted_no_rule_is_unused_and_nothing_else_is_cluster_wide(
+        helm, cluster, tmp_path, monkeypatch):  # noqa: F811
+    objects, settings, account, entries = chart_rbac(helm)
 
     await exercise_spawner(cluster, settings, tmp_path, monkeypatch)
     await exercise_backend(cluster, entries)
@@ -258,14 +273,10 @@ async def test_every_call_is_granted_no_rule_is_unused_and_nothing_else_is_clust
     assert not unused, "\n".join(map(str, unused))
 
     # cluster-wide: only what has no namespace, or what KubeSpawner watches everywhere
-    wide = {(verb, group, resource) for b in objects if b["kind"] == "ClusterRoleBinding"
-            for role in objects if role["kind"] == "ClusterRole" and role["metadata"]["name"] == b["roleRef"]["name"]
-            for rule in role["rules"] for verb in rule["verbs"] for group in rule["apiGroups"]
-            for resource in rule["resources"]}
+    wide = {(verb, group, resource) for rule in cluster_wide_rules(objects) for verb in rule["verbs"]
+            for group in rule["apiGroups"] for resource in rule["resources"]}
     assert wide <= CLUSTER_WIDE, sorted(wide - CLUSTER_WIDE)
-    [bind] = [rule for b in objects if b["kind"] == "ClusterRoleBinding"
-              for role in objects if role["kind"] == "ClusterRole" and role["metadata"]["name"] == b["roleRef"]["name"]
-              for rule in role["rules"] if "bind" in rule["verbs"]]
+    [bind] = [rule for rule in cluster_wide_rules(objects) if "bind" in rule["verbs"]]
     assert bind["resourceNames"] == [settings["hubNamespaceRole"]]
     # and the namespaces the datalab manages are the only ones where the hub may do more
     made = {(b["metadata"]["namespace"]) for b in cluster.objects("rbac.authorization.k8s.io/v1/rolebindings")
@@ -281,12 +292,7 @@ async def test_a_namespace_from_before_the_namespaced_rights_is_skipped_until_it
     (a 403 there stopped the datalab service from listing anyone's)."""
     from jupyterhub_datalab import companion_manifests as cm
 
-    ok, docs, _, _ = helm()
-    assert ok, docs
-    objects, settings = rendered_rbac(docs)
-    account = (settings["release"]["namespace"], settings["datalab"]["rbac"]["hubServiceAccount"])
-    entries, errors = load([shipped_catalog()])
-    assert not errors
+    objects, settings, account, entries = chart_rbac(helm)
     # dave's namespace and companion, made under the old cluster-wide rights
     old = k8s.namespace_objects("user-dave", owner_kind="user", owner="dave", hub_namespace=account[0],
                                 cluster_role="edit", quota={}, limits={}, accounts={})
