@@ -368,7 +368,8 @@ class CompanionManager:
 
         Every variable is published with a suffix naming its service (``DATABASE_URL_MY_DB``;
         owner and name for a shared service of someone else), and also plain
-        (``DATABASE_URL``) when exactly one of those services provides it. A service reached
+        (``DATABASE_URL``) when exactly one of those services provides it, or all give it the
+        same value (``MLFLOW_DISABLE_TELEMETRY``). A service reached
         through the proxy gets the caller's own hub ``token`` in its entry's ``client_token``
         variable (``MLFLOW_TRACKING_TOKEN``): the token the caller's server already holds.
         """
@@ -394,7 +395,7 @@ class CompanionManager:
                 env[f"{var}_{suffix}"] = str(value)
                 plain.setdefault(var, []).append(str(value))
         for var, values in plain.items():
-            if len(values) == 1 and var not in env:
+            if len(set(values)) == 1 and var not in env:
                 env[var] = values[0]
         return env
 

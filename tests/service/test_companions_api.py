@@ -136,8 +136,12 @@ with mlflow.start_run() as run:
     mlflow.log_artifact(str(path))
     print("artifacts", mlflow.get_artifact_uri())
 print("auc", mlflow.get_run(run.info.run_id).data.metrics["auc"])
+print("telemetry off", os.environ.get("MLFLOW_DISABLE_TELEMETRY"))
 """)
     assert "auc 0.91" in out, out
+    # MLflow's telemetry thread rewrites os.environ while requests reads it (a KeyError
+    # seen in CI); and nothing about users' runs should leave the platform
+    assert "telemetry off true" in out, out
     uri = out.split("artifacts ", 1)[1].split()[0]
     assert uri.startswith("s3://user-alice/mlflow/"), uri
     # the artifact is in alice's S3 space, readable with her own credentials
