@@ -9,6 +9,10 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 
+# what AssumeRoleWithWebIdentity accepts as DurationSeconds (AWS, MinIO, SeaweedFS alike)
+STS_MIN_DURATION, STS_MAX_DURATION = 900, 43200
+
+
 class CredentialsError(RuntimeError):
     """Credentials could not be obtained; the message says why, in words."""
 
@@ -25,6 +29,12 @@ def s3_credentials(identity_token, endpoint, role_arn, region="us-east-1",
     params = {"RoleArn": role_arn, "RoleSessionName": session_name,
               "WebIdentityToken": identity_token}
     if duration:
+        if not STS_MIN_DURATION <= int(duration) <= STS_MAX_DURATION:
+            # botocore would refuse it as "Parameter validation failed", read as unreachable
+            raise CredentialsError(
+                f"The S3 session duration ({int(duration)} s) must be between {STS_MIN_DURATION} "
+                f"and {STS_MAX_DURATION} seconds (STS's limits): ask an administrator to fix "
+                "s3_session_duration")
         params["DurationSeconds"] = int(duration)
     try:
         answer = sts.assume_role_with_web_identity(**params)
