@@ -124,6 +124,12 @@ class RunningStack:
                 raise
         return pids
 
+    def status(self):
+        """`datalab status --json` of this stack: its components' PIDs, health, restarts."""
+        r = subprocess.run([*self.command, "status", "--state-dir", str(self.state_dir), "--json"],
+                           capture_output=True, text=True, timeout=60, check=True)
+        return json.loads(r.stdout)
+
     @property
     def hub_url(self):
         return self.endpoints["hub_url"].rstrip("/")

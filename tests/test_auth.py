@@ -207,6 +207,35 @@ def test_tokens_are_refreshed_before_spawn_and_servers_read_only_their_own(auth_
         user_tokens(env["JUPYTERHUB_API_URL"], "not-a-token")
 
 
+def test_a_hung_provider_at_refresh_keeps_valid_tokens_and_the_spawn_goes_on(auth_stack):
+    """Seen before: with the provider hung while the hub refreshed tokens before a spawn,
+    the hub waited 23 s. Now the token request is bounded; tokens that still hold are kept
+    (and said so in the log), and the spawn goes on with them."""
+    import os
+    import signal
+
+    name = normalize_name("jean.dupont")
+    session = login(auth_stack, "jd")
+    start_server(session, auth_stack.hub_url, name)
+    assert admin_api(auth_stack, f"users/{name}/server", "DELETE").status_code in (202, 204)
+    deadline = time.monotonic() + 60
+    while user_model(auth_stack, name)["servers"] and time.monotonic() < deadline:
+        time.sleep(0.3)
+    before = user_model(auth_stack, name)["auth_state"]
+    assert before["expires_at"] - time.time() > 60, "the tokens must still hold for this test"
+    pid = auth_stack.status()["components"]["oidc-provider"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        start_server(session, auth_stack.hub_url, name)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    after = user_model(auth_stack, name)
+    assert after["servers"][""]["ready"], after["servers"]
+    assert after["auth_state"]["access_token"] == before["access_token"]
+    log = (auth_stack.state_dir / "logs/jupyterhub.log").read_text(errors="replace")
+    assert f"Tokens of {name} not refreshed (the identity provider does not answer)" in log
+
+
 def test_a_revoked_refresh_token_sends_the_person_back_to_login(auth_stack):
     session = login(auth_stack, "b?b")
     name = normalize_name("b?b")

@@ -7,25 +7,18 @@ status` shows the restart and the real failure."""
 import json
 import os
 import signal
-import subprocess
 import time
 
 import pytest
 
 from ..server.test_storage_api import Client
-from ..stackctl import DATALAB, RemoteKernel, serve_stack
+from ..stackctl import RemoteKernel, serve_stack
 
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory):
     """A stack of this module's own: its backends get killed."""
     yield from serve_stack(tmp_path_factory, "faults")
-
-
-def status(stack):
-    r = subprocess.run([*DATALAB, "status", "--state-dir", str(stack.state_dir), "--json"],
-                       capture_output=True, text=True, timeout=60, check=True)
-    return json.loads(r.stdout)
 
 
 def wait_for(predicate, timeout, what):
@@ -46,13 +39,13 @@ def test_a_killed_backend_comes_back_and_kernels_keep_computing(own_stack, compo
     kernel = RemoteKernel(storage.session, stack.hub_url, "alice")
     try:
         assert kernel.execute("x = 21")[1] is None
-        before = status(stack)
+        before = stack.status()
         pid = before["components"][component]
         os.kill(pid, signal.SIGKILL)
         # the kernel keeps running and computing while the backend is down
         out, error = kernel.execute("print(x * 2)")
         assert error is None and out.strip() == "42"
-        after = wait_for(lambda: (s := status(stack)) and s["health"][component]["restarts"] >= 1
+        after = wait_for(lambda: (s := stack.status()) and s["health"][component]["restarts"] >= 1
                          and s["health"][component]["state"] == "running" and s, 60,
                          f"{component} restarted")
         assert after["components"][component] != pid
@@ -70,7 +63,7 @@ def test_a_killed_backend_comes_back_and_kernels_keep_computing(own_stack, compo
                 "path": "after-crash", "data": {"AFTER": "crash"}}).status_code == 200, 60, "writing secrets")
         out, error = kernel.execute("print(x)")
         assert error is None and out.strip() == "21"
-        assert all(h["state"] == "running" for h in status(stack)["health"].values())
+        assert all(h["state"] == "running" for h in stack.status()["health"].values())
     finally:
         kernel.close()
 
@@ -81,7 +74,7 @@ def test_a_hung_s3_answers_in_words_within_seconds_and_an_unknown_write_says_so(
     stack = own_stack
     storage = Client(stack, "alice")
     assert storage("PUT", "personal/upload", params={"key": "before-hang.txt"}, data=b"x").status_code == 200
-    pid = status(stack)["components"]["seaweedfs"]
+    pid = stack.status()["components"]["seaweedfs"]
     os.kill(pid, signal.SIGSTOP)
     try:
         answers = {}
@@ -130,7 +123,7 @@ def test_a_hung_identity_provider_at_login_gets_words_and_the_code_stays_out_of_
         r = session.get(location, allow_redirects=False, timeout=60)
     assert "/hub/oauth_callback" in location, location
     code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["code"][0]
-    pid = status(stack)["components"]["oidc-provider"]
+    pid = stack.status()["components"]["oidc-provider"]
     os.kill(pid, signal.SIGSTOP)
     try:
         r = session.get(location, timeout=60, headers={"Accept-Language": "fr-FR,fr;q=0.9"})
