@@ -43,7 +43,7 @@ def carol(stack):
     return client
 
 
-@settings(max_examples=400, deadline=None, derandomize=True,
+@settings(max_examples=250, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(endpoint=st.sampled_from(ENDPOINTS), space=SPACES, query=QUERIES, body=BODIES,
        raw=st.booleans())
