@@ -41,38 +41,47 @@ class SecretsError(ServiceError):
 def check_path(path, folder=False):
     """A secret path (or folder) relative to a space, or a SecretsError in words."""
     if not isinstance(path, str):
-        raise SecretsError(400, "A secret name is required.")
+        raise SecretsError(400, "A secret name is required.", "Un nom de secret est requis.")
     stripped = path.strip("/")
     if not stripped:
         if folder:
             return ""
-        raise SecretsError(400, "A secret name is required.")
+        raise SecretsError(400, "A secret name is required.", "Un nom de secret est requis.")
     for part in stripped.split("/"):
         if part in (".", ".."):
-            raise SecretsError(400, "Secret names cannot contain '.' or '..' path segments.")
+            raise SecretsError(400, "Secret names cannot contain '.' or '..' path segments.",
+                               "Les noms de secrets ne peuvent pas contenir de segments « . » ou « .. ».")
         if not SEGMENT.match(part):
             raise SecretsError(400, f"{part[:40]!r} is not allowed: use letters, digits, '.', '_' "
-                                    "and '-' (starting with a letter or digit), at most 100 per segment.")
+                                    "and '-' (starting with a letter or digit), at most 100 per segment.",
+                               f"{part[:40]!r} n'est pas permis : utilisez lettres, chiffres, « . », « _ » "
+                               "et « - » (en commençant par une lettre ou un chiffre), 100 au plus par segment.")
     return stripped + ("/" if folder else "")
 
 
 def check_data(data):
     """Key/value pairs of a secret: keys usable as environment variables, bounded sizes."""
     if not isinstance(data, dict) or not data:
-        raise SecretsError(400, "A secret needs at least one key and value.")
+        raise SecretsError(400, "A secret needs at least one key and value.",
+                           "Un secret demande au moins une clé et sa valeur.")
     total = 0
     for key, value in data.items():
         if not isinstance(key, str) or not KEY.match(key):
             raise SecretsError(400, f"Key {str(key)[:40]!r} is not allowed: use letters, digits and "
-                                    "'_', not starting with a digit (it becomes an environment variable).")
+                                    "'_', not starting with a digit (it becomes an environment variable).",
+                               f"La clé {str(key)[:40]!r} n'est pas permise : utilisez lettres, chiffres et "
+                               "« _ », sans commencer par un chiffre (elle devient une variable d'environnement).")
         if not isinstance(value, str):
-            raise SecretsError(400, f"The value of {key} must be text.")
+            raise SecretsError(400, f"The value of {key} must be text.",
+                               f"La valeur de {key} doit être du texte.")
         size = len(value.encode("utf-8"))
         if size > MAX_VALUE_BYTES:
-            raise SecretsError(400, f"The value of {key} is too large: at most 64 KB.")
+            raise SecretsError(400, f"The value of {key} is too large: at most 64 KB.",
+                               f"La valeur de {key} est trop grande : 64 Ko au plus.")
         total += size
     if total > MAX_SECRET_BYTES:
-        raise SecretsError(400, "This secret is too large: at most 512 KB in all.")
+        raise SecretsError(400, "This secret is too large: at most 512 KB in all.",
+                           "Ce secret est trop grand : 512 Ko au plus en tout.")
     return data
 
 
@@ -107,13 +116,15 @@ class Secrets:
         for s in self.spaces():
             if s["id"] == space_id:
                 return s["path"]
-        raise SecretsError(404, f"No secret space named {str(space_id)[:40]!r} for you.")
+        raise SecretsError(404, f"No secret space named {str(space_id)[:40]!r} for you.",
+                           f"Vous n'avez pas d'espace de secrets nommé {str(space_id)[:40]!r}.")
 
     # -- transport ------------------------------------------------------------
 
     def _call(self, method, path, body=None, retry=True):
         if not self.configured:
-            raise SecretsError(503, "No Vault token in this server: secrets are not configured.")
+            raise SecretsError(503, "No Vault token in this server: secrets are not configured.",
+                               "Ce serveur n'a pas de jeton Vault : les secrets ne sont pas configurés.")
         try:
             r = requests.request(method, f"{self.addr}/v1/{path}", json=body,
                                  timeout=(VAULT_CONNECT_TIMEOUT, VAULT_READ_TIMEOUT),
@@ -135,13 +146,16 @@ class Secrets:
         if r.status_code == 403 and retry and self._relogin():
             return self._call(method, path, body, retry=False)
         if r.status_code == 503:
-            raise SecretsError(503, "Vault is sealed: ask an administrator to unseal it.")
+            raise SecretsError(503, "Vault is sealed: ask an administrator to unseal it.",
+                               "Vault est scellé : demandez à un administrateur de le desceller.")
         if r.status_code == 403:
-            raise SecretsError(403, "Permission denied for this secret.")
+            raise SecretsError(403, "Permission denied for this secret.",
+                               "Permission refusée pour ce secret.")
         if r.status_code == 404:
             return None
         if r.status_code >= 400:
-            raise SecretsError(502, f"Vault refused the request (HTTP {r.status_code}).")
+            raise SecretsError(502, f"Vault refused the request (HTTP {r.status_code}).",
+                               f"Vault a refusé la demande (HTTP {r.status_code}).")
         return r.json() if r.content else {}
 
     def _relogin(self):
@@ -219,7 +233,8 @@ class Secrets:
         base, path = self._base(space_id), check_path(path)
         meta = self._call("GET", f"{self.mount}/metadata/{base}/{path}")
         if meta is None:
-            raise SecretsError(404, "This secret does not exist (any more).")
+            raise SecretsError(404, "This secret does not exist (any more).",
+                               "Ce secret n'existe pas (ou plus).")
         data = self._call("GET", f"{self.mount}/data/{base}/{path}")
         keys = sorted(((data or {}).get("data") or {}).get("data") or {})
         meta = meta["data"]
@@ -234,7 +249,8 @@ class Secrets:
         suffix = f"?version={int(version)}" if version else ""
         data = self._call("GET", f"{self.mount}/data/{base}/{path}{suffix}")
         if not data or not (data.get("data") or {}).get("data"):
-            raise SecretsError(404, "This secret (or this version) does not exist.")
+            raise SecretsError(404, "This secret (or this version) does not exist.",
+                               "Ce secret (ou cette version) n'existe pas.")
         return {"path": path, "data": data["data"]["data"],
                 "version": data["data"]["metadata"]["version"]}
 
@@ -250,7 +266,8 @@ class Secrets:
         """Delete a secret and all its versions."""
         base, path = self._base(space_id), check_path(path)
         if self._call("GET", f"{self.mount}/metadata/{base}/{path}") is None:
-            raise SecretsError(404, "This secret does not exist (any more).")
+            raise SecretsError(404, "This secret does not exist (any more).",
+                               "Ce secret n'existe pas (ou plus).")
         self._call("DELETE", f"{self.mount}/metadata/{base}/{path}")
         self._forget_opt_in(space_id, path)
         return {"deleted": path}
@@ -267,7 +284,8 @@ class Secrets:
         target = check_path(target)
         base = self._base(space_id)
         if self._call("GET", f"{self.mount}/metadata/{base}/{target}") is not None:
-            raise SecretsError(409, f"A secret named {target} already exists.")
+            raise SecretsError(409, f"A secret named {target} already exists.",
+                               f"Un secret nommé {target} existe déjà.")
         injected = self.describe(space_id, source)["injected"]
         self.write(space_id, target, current["data"])
         if injected:
@@ -291,7 +309,8 @@ class Secrets:
         base, path = self._base(space_id), check_path(path)
         meta = self._call("GET", f"{self.mount}/metadata/{base}/{path}")
         if meta is None:
-            raise SecretsError(404, "This secret does not exist (any more).")
+            raise SecretsError(404, "This secret does not exist (any more).",
+                               "Ce secret n'existe pas (ou plus).")
         if injected:
             data = self._call("GET", f"{self.mount}/data/{base}/{path}")
             keys = sorted(((data or {}).get("data") or {}).get("data") or {})

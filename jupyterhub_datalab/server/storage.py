@@ -45,13 +45,18 @@ def check_key(key, folder=False):
     # byte for byte, as listed: a key a kernel wrote in another Unicode form (NFD) was
     # listed, then normalised here and not found by any action
     if key.startswith("/"):
-        raise StorageError(400, f"Names are relative to your space; remove the leading '/': {key[:80]!r}")
+        raise StorageError(400, f"Names are relative to your space; remove the leading '/': {key[:80]!r}",
+                           f"Les noms sont relatifs à votre espace ; retirez le « / » du début : {key[:80]!r}")
     if any(ord(c) < 32 or ord(c) == 127 for c in key):
-        raise StorageError(400, "Names cannot contain control characters (tabs, newlines...).")
+        raise StorageError(400, "Names cannot contain control characters (tabs, newlines...).",
+                           "Les noms ne peuvent pas contenir de caractères de contrôle (tabulations, "
+                           "retours à la ligne...).")
     if any(part in (".", "..") for part in key.rstrip("/").split("/")):
-        raise StorageError(400, "Names cannot contain '.' or '..' path segments.")
+        raise StorageError(400, "Names cannot contain '.' or '..' path segments.",
+                           "Les noms ne peuvent pas contenir de segments « . » ou « .. ».")
     if "//" in key:
-        raise StorageError(400, "Names cannot contain empty path segments ('//').")
+        raise StorageError(400, "Names cannot contain empty path segments ('//').",
+                           "Les noms ne peuvent pas contenir de segments vides (« // »).")
     if "\\" in key:
         raise StorageError(400, "Names cannot contain '\\': use '/' between folders.",
                            "Les noms ne peuvent pas contenir « \\ » : séparez les dossiers par « / ».")
@@ -88,8 +93,9 @@ def _exists(client, bucket, key):
 
 @contextmanager
 def s3_errors(what, write=False):
-    """Any boto error inside becomes a StorageError saying that we cannot ``what``;
-    ``write``: S3 may have done it even when no answer came."""
+    """Any boto error inside becomes a StorageError saying that we cannot ``what`` (an
+    (English, French) pair of verb phrases); ``write``: S3 may have done it even when no
+    answer came."""
     try:
         yield
     except (ClientError, BotoCoreError) as e:
@@ -97,11 +103,12 @@ def s3_errors(what, write=False):
 
 
 def explain(error, what, write=False):
-    """Turn a boto error into a StorageError a person can act on."""
+    """Turn a boto error into a StorageError a person can act on, in both languages."""
+    what, quoi = what if isinstance(what, tuple) else (what, what)
     if isinstance(error, ReadTimeoutError) and write:
         return StorageError(504, f"S3 did not answer in time: it may have been done anyway ({what}). "
                                  "Refresh to check before trying again.",
-                            f"S3 n'a pas répondu à temps : c'est peut-être fait quand même ({what}). "
+                            f"S3 n'a pas répondu à temps : c'est peut-être fait quand même ({quoi}). "
                             "Actualisez pour le vérifier avant de réessayer.")
     if isinstance(error, (ReadTimeoutError, ConnectTimeoutError)):
         return StorageError(503, f"S3 did not answer within {S3_READ_TIMEOUT} s; try again in a moment.",
@@ -111,14 +118,18 @@ def explain(error, what, write=False):
                             "S3 est injoignable pour le moment ; réessayez dans un instant.")
     code = error.response.get("Error", {}).get("Code", "")
     if code in ("AccessDenied", "403", "AllAccessDisabled"):
-        return StorageError(403, f"Permission denied: you cannot {what}.")
+        return StorageError(403, f"Permission denied: you cannot {what}.",
+                            f"Permission refusée : vous ne pouvez pas {quoi}.")
     if code in ("NoSuchKey", "404", "NotFound"):
-        return StorageError(404, f"Not found: cannot {what}; it may have been deleted.")
+        return StorageError(404, f"Not found: cannot {what}; it may have been deleted.",
+                            f"Introuvable : impossible de {quoi} ; c'est peut-être supprimé.")
     if code == "NoSuchBucket":
-        return StorageError(404, "This space does not exist yet.")
+        return StorageError(404, "This space does not exist yet.", "Cet espace n'existe pas encore.")
     if code in ("ExpiredToken", "InvalidAccessKeyId", "InvalidToken", "SignatureDoesNotMatch"):
-        return StorageError(401, "Your S3 credentials expired; reload the page or log in again.")
-    return StorageError(502, f"S3 refused to {what} ({code or 'unknown error'}).")
+        return StorageError(401, "Your S3 credentials expired; reload the page or log in again.",
+                            "Vos identifiants S3 ont expiré ; rechargez la page ou reconnectez-vous.")
+    return StorageError(502, f"S3 refused to {what} ({code or 'unknown error'}).",
+                        f"S3 a refusé de {quoi} ({code or 'erreur inconnue'}).")
 
 
 class Storage:
@@ -165,7 +176,8 @@ class Storage:
     def client(self):
         """An S3 client with valid credentials, renewed through the hub when needed."""
         if not self.configured:
-            raise StorageError(503, "No S3 credentials in this server: storage is not configured.")
+            raise StorageError(503, "No S3 credentials in this server: storage is not configured.",
+                               "Ce serveur n'a pas d'identifiants S3 : le stockage n'est pas configuré.")
         if self._expires_at and self._expires_at - time.time() < 120:
             self._renew()
         if self._client is None:
@@ -187,7 +199,8 @@ class Storage:
             fresh = s3_credentials(identity, self.endpoint, self.role_arn, self.region,
                                    session_name=self.username or "datalab")
         except (TokensUnavailable, CredentialsError, KeyError) as e:
-            raise StorageError(401, f"Your S3 credentials expired and could not be renewed: {e}") from None
+            raise StorageError(401, f"Your S3 credentials expired and could not be renewed: {e}",
+                               f"Vos identifiants S3 ont expiré et n'ont pas pu être renouvelés : {e}") from None
         self._expires_at = fresh.pop("expires_at")
         self._creds = fresh
         self._client = None
@@ -207,7 +220,7 @@ class Storage:
                   "MaxKeys": limit}
         if token:
             params["ContinuationToken"] = token
-        with s3_errors("list this folder"):
+        with s3_errors(("list this folder", "lister ce dossier")):
             page = self.client().list_objects_v2(**params)
         strip = len(s["prefix"])
         folders = [{"key": p["Prefix"][strip:], "name": p["Prefix"][len(params["Prefix"]):].rstrip("/")}
@@ -220,18 +233,18 @@ class Storage:
 
     def head(self, space_id, key):
         bucket, full = self._where(space_id, check_key(key))
-        with s3_errors(f"read {key}"):
+        with s3_errors((f"read {key}", f"lire {key}")):
             return self.client().head_object(Bucket=bucket, Key=full)
 
     def open(self, space_id, key):
         """The object's streaming body and metadata."""
         bucket, full = self._where(space_id, check_key(key))
-        with s3_errors(f"read {key}"):
+        with s3_errors((f"read {key}", f"lire {key}")):
             return self.client().get_object(Bucket=bucket, Key=full)
 
     def mkdir(self, space_id, key):
         bucket, full = self._where(space_id, check_key(key, folder=True))
-        with s3_errors("create this folder", write=True):
+        with s3_errors(("create this folder", "créer ce dossier"), write=True):
             self.client().put_object(Bucket=bucket, Key=full, Body=b"")
         return {"key": full[len(self.space(space_id)["prefix"]):]}
 
@@ -242,7 +255,7 @@ class Storage:
         bucket, full = self._where(space_id, key)
         client = self.client()
         deleted = 0
-        with s3_errors(f"delete {key}", write=True):
+        with s3_errors((f"delete {key}", f"supprimer {key}"), write=True):
             if not folder:
                 client.head_object(Bucket=bucket, Key=full)
                 client.delete_object(Bucket=bucket, Key=full)
@@ -259,14 +272,15 @@ class Storage:
         replaced only when asked (``overwrite``): a rename once silently replaced it."""
         source, target = check_key(source), check_key(target)
         if source.endswith("/") or target.endswith("/"):
-            raise StorageError(400, "Only files can be renamed for now; folders cannot.")
+            raise StorageError(400, "Only files can be renamed for now; folders cannot.",
+                               "Seuls les fichiers peuvent être renommés pour l'instant, pas les dossiers.")
         if not isinstance(overwrite, bool):
             raise StorageError(400, "'overwrite' must be true or false.",
                                "« overwrite » doit valoir true ou false.")
         bucket, src = self._where(space_id, source)
         _, dst = self._where(space_id, target)
         client = self.client()
-        with s3_errors(f"move {source}", write=True):
+        with s3_errors((f"move {source}", f"déplacer {source}"), write=True):
             client.head_object(Bucket=bucket, Key=src)
             if not overwrite and src != dst and _exists(client, bucket, dst):
                 raise StorageError(409, f"{target} already exists: choose another name, or replace it "
@@ -325,10 +339,12 @@ class Storage:
             if e.code == 503:
                 return None  # no signing identity: the session signs, capped
             try:
-                message = json.loads(e.read()).get("message", "")
-            except ValueError:
-                message = ""
-            raise StorageError(e.code, message or f"The datalab service refused the link (HTTP {e.code}).") from None
+                answer = json.loads(e.read())
+                message, fr = answer.get("message", ""), answer.get("fr", "")
+            except (ValueError, AttributeError):
+                message = fr = ""
+            raise StorageError(e.code, message or f"The datalab service refused the link (HTTP {e.code}).",
+                               fr or f"Le service datalab a refusé le lien (HTTP {e.code}).") from None
         except (OSError, ValueError):
             raise StorageError(503, "The datalab service, which signs share links, does not answer; "
                                     "try again in a moment.",
@@ -348,7 +364,9 @@ class Storage:
             from pyarrow import fs
         except ImportError:
             raise StorageError(501, "Previewing Parquet files needs pyarrow in this server's "
-                                    "environment: pip install pyarrow") from None
+                                    "environment: pip install pyarrow",
+                               "L'aperçu des fichiers Parquet demande pyarrow dans l'environnement "
+                               "de ce serveur : pip install pyarrow") from None
         bucket, full = self._where(space_id, check_key(key))
         self.client()  # renews the credentials if needed
         s3 = fs.S3FileSystem(
@@ -363,12 +381,16 @@ class Storage:
         except OSError as e:
             text = str(e)
             if "ACCESS_DENIED" in text or "403" in text:
-                raise StorageError(403, f"Permission denied: you cannot read {key}.") from None
+                raise StorageError(403, f"Permission denied: you cannot read {key}.",
+                                   f"Permission refusée : vous ne pouvez pas lire {key}.") from None
             if "NOT_FOUND" in text or "404" in text or "does not exist" in text:
-                raise StorageError(404, f"Not found: cannot read {key}; it may have been deleted.") from None
-            raise StorageError(422, f"{key} is not a readable Parquet file.") from None
+                raise StorageError(404, f"Not found: cannot read {key}; it may have been deleted.",
+                                   f"Introuvable : impossible de lire {key} ; il a peut-être été supprimé.") from None
+            raise StorageError(422, f"{key} is not a readable Parquet file.",
+                               f"{key} n'est pas un fichier Parquet lisible.") from None
         except Exception:
-            raise StorageError(422, f"{key} is not a readable Parquet file.") from None
+            raise StorageError(422, f"{key} is not a readable Parquet file.",
+                               f"{key} n'est pas un fichier Parquet lisible.") from None
         if batch is None:
             return {"columns": [], "rows": []}
         table = batch.to_pylist()
@@ -380,7 +402,7 @@ class Storage:
         import csv
 
         bucket, full = self._where(space_id, check_key(key))
-        with s3_errors(f"read {key}"):
+        with s3_errors((f"read {key}", f"lire {key}")):
             body = self.client().get_object(Bucket=bucket, Key=full,
                                             Range=f"bytes=0-{max_bytes - 1}")["Body"].read()
         text = body.decode("utf-8", "replace")
