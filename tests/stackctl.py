@@ -141,10 +141,14 @@ class RunningStack:
         raise KeyError(username)
 
 
-def serve_stack(tmp_path_factory, name="stack"):
+def serve_stack(tmp_path_factory, name="stack", prepare=None):
     """A fixture's body: a real `datalab up` of its own, stopped as Ctrl-C would, with no
-    process left behind (yields the RunningStack)."""
-    running = RunningStack(tmp_path_factory.mktemp(name) / "state", free_base_port())
+    process left behind (yields the RunningStack). ``prepare(state_dir)`` writes files
+    before the first start (overrides, hub config.d)."""
+    state = tmp_path_factory.mktemp(name) / "state"
+    if prepare:
+        prepare(state)
+    running = RunningStack(state, free_base_port())
     running.start()
     yield running
     pids = running.stop()

@@ -25,13 +25,17 @@ def iam_config(state, ports):
     issuer = identity_issuer(ports)
     personal = "arn:aws:s3:::user-${jwt:preferred_username}"
     projects = [f"arn:aws:s3:::project-${{jwt:project_{i}}}" for i in range(1, PROJECT_SLOTS + 1)]
+    sts = {
+        "tokenDuration": "1h",
+        "maxSessionLength": "12h",
+        "issuer": "datalab-s3-sts",
+        "signingKey": base64.b64encode(bytes.fromhex(signing_key)).decode(),
+    }
+    # <state-dir>/s3/overrides.json: another STS behaviour, e.g. {"tokenDuration": "20s"}
+    # for sessions that end while a test watches
+    sts.update(state.read_json("s3/overrides.json", {}))
     return {
-        "sts": {
-            "tokenDuration": "1h",
-            "maxSessionLength": "12h",
-            "issuer": "datalab-s3-sts",
-            "signingKey": base64.b64encode(bytes.fromhex(signing_key)).decode(),
-        },
+        "sts": sts,
         "providers": [{
             "name": "datalab",
             "type": "oidc",
