@@ -236,7 +236,7 @@ class UploadHandler(DatalabHandler):
         """Abort the upload and keep the error for the answer, once the body is read.
         ``last_step``: the object was being written; without an answer, it may be there."""
         self._abort()
-        error = explain(boto_error, f"upload {self.key}", write=last_step)
+        error = explain(boto_error, (f"upload {self.key}", f"envoyer {self.key}"), write=last_step)
         self.error = tornado.web.HTTPError(error.status, reason=error.message)
         self.error.__cause__ = error  # its French, for write_error
         self.buffer = bytearray()
