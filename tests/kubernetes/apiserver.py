@@ -46,6 +46,7 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
+import aiohttp.test_utils
 import aiohttp.web
 import attrs
 import kmock
@@ -389,11 +390,15 @@ def stop_process(proc, timeout=10):
 
 
 class ClusterThread:
-    """The emulated API server on 127.0.0.1, served by its own event loop in a thread."""
+    """The emulated API server on 127.0.0.1, served by its own event loop in a thread.
 
-    def __init__(self, workdir, cluster_class=EmulatedCluster):
+    ``ssl_context`` (a server-side ``ssl.SSLContext``): serve HTTPS, as in-cluster clients
+    require (``load_incluster_config`` builds an ``https://`` address)."""
+
+    def __init__(self, workdir, cluster_class=EmulatedCluster, ssl_context=None):
         self.workdir = Path(workdir)
         self.cluster_class = cluster_class
+        self.ssl_context = ssl_context
         self.loop = asyncio.new_event_loop()
         self.cluster = None
         self.url = None
@@ -407,7 +412,14 @@ class ClusterThread:
 
     async def _serve(self):
         self._stop = asyncio.Event()
-        async with self.cluster_class(workdir=self.workdir) as cluster, kmock.Server(cluster) as server:
+        context = self.ssl_context
+
+        class Listener(aiohttp.test_utils.RawTestServer):  # kmock's, with TLS when asked
+            async def start_server(self, loop=None, **kwargs):
+                await super().start_server(loop=loop, ssl=context, **kwargs)
+
+        async with (self.cluster_class(workdir=self.workdir) as cluster,
+                    kmock.Server(cluster, server_cls=Listener) as server):
             self.cluster = cluster
             self.url = str(server.url).rstrip("/")
             self._ready.set()
