@@ -208,7 +208,8 @@ def test_mlflow_serves_its_api_and_ui_under_the_proxy_prefix(backend, catalog, t
     assert listening_ports([pid_of(backend, c)]) == set()
     assert backend.via_proxy(c)
     env = backend.connection(c)
-    assert env == {"MLFLOW_S3_ENDPOINT_URL": S3["AWS_ENDPOINT_URL"]}  # no client_url given here
+    assert env == {"MLFLOW_S3_ENDPOINT_URL": S3["AWS_ENDPOINT_URL"],  # no client_url given here
+                   "MLFLOW_DISABLE_TELEMETRY": "true"}
     base = "/services/datalab/proxy/alice/tracking"
     assert backend.ui_target(c) == f"http+unix://{urllib.parse.quote(sock, safe='')}{base}/"
     status, text = unix_request(sock, "POST", f"{base}/api/2.0/mlflow/experiments/create", {"name": "churn"})
