@@ -282,3 +282,36 @@ async def test_leaving_a_project_revokes_its_binding_and_a_role_change_replaces_
     [own] = [b for b in cluster.objects("rbac.authorization.k8s.io/v1/rolebindings", "user-frank")
              if b["metadata"]["name"] == "datalab-edit"]
     assert own["roleRef"]["name"] == "view"
+
+
+def test_a_hashed_username_spawns_a_server_and_a_training_under_restricted(hub, cluster):
+    """Seen on a real cluster's rules: any name normalised to ``slug--hash`` (jean.dupont,
+    an e-mail, Alice) was refused by the namespace step (``--`` not allowed, HTTP 400), and
+    z2jh's privileged init container made user pods fail Pod Security. Here jean.dupont's
+    servers start through the REST API, on the strict emulated API that admits pods by the
+    namespace's level."""
+    from jupyterhub_datalab.companion_manifests import kubespawner_username
+    from jupyterhub_datalab.names import normalize_name
+
+    name = normalize_name("jean.dupont")
+    assert "--" in name
+    for server, entry in (("lab", "jupyter-python"), ("training", "first-steps")):
+        r = spawn(hub, name, server, entry=entry)
+        assert r.status_code in (201, 202), r.text
+        wait_ready(hub, name, server)
+    namespace = f"user-{name}"
+    [ns] = [n for n in cluster.objects("v1/namespaces") if n["metadata"]["name"] == namespace]
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    pods = {p["metadata"]["name"]: p for p in cluster.objects("v1/pods", namespace)}
+    assert len(pods) == 2, sorted(pods)
+    claims = names(cluster, "v1/persistentvolumeclaims", namespace)
+    for server in ("lab", "training"):
+        # KubeSpawner's own slug of the name (it hashes a name holding "--" once more),
+        # the one companions use to mount the workspace
+        assert f"claim-{kubespawner_username(name)}--{server}" in claims, claims
+        r = requests.get(f"{hub.url}/user/{name}/{server}/api/status", timeout=30,
+                         headers={"Authorization": f"token {TOKEN}"})
+        assert r.status_code == 200, r.text
+    for server in ("lab", "training"):
+        assert call(hub, "DELETE", f"/users/{name}/servers/{server}").status_code in (202, 204)
+        wait_stopped(hub, name, server)
