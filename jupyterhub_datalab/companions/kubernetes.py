@@ -201,8 +201,13 @@ class KubernetesBackend(LoggingConfigurable, CompanionStatus, Backend, metaclass
                 elif not self.api_host:
                     try:
                         config.load_incluster_config(client_configuration=conf)
-                    except config.ConfigException:
-                        await config.load_kube_config(client_configuration=conf)
+                    except config.ConfigException as in_cluster:
+                        try:
+                            await config.load_kube_config(client_configuration=conf)
+                        except (config.ConfigException, OSError) as e:
+                            # both said: the in-cluster reason is the one a pod needs
+                            raise config.ConfigException(f"in the cluster: {in_cluster}; "
+                                                         f"kubeconfig: {e}") from None
             except (config.ConfigException, OSError) as e:
                 raise BackendError(
                     f"The Kubernetes API cannot be reached: no usable configuration ({e}).",

@@ -262,3 +262,23 @@ async def test_an_unreachable_api_is_said(catalog):
             assert "The Kubernetes API cannot be reached" in refused.value.en
     finally:
         await down.close()
+
+
+@pytest.mark.asyncio
+async def test_no_cluster_address_says_the_in_cluster_reason(catalog, tmp_path, monkeypatch):
+    """Seen: the datalab service started without the pod's KUBERNETES_SERVICE_HOST/PORT
+    answered "Expected key current-context" (the kubeconfig fallback's complaint), hiding
+    that the in-cluster address was missing."""
+    from kubernetes_asyncio.config import kube_config
+
+    for var in ("KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "KUBECONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(tmp_path / "no-kubeconfig"))
+    lost = KubernetesBackend(admission_timeout=1)
+    try:
+        with pytest.raises(BackendError) as refused:
+            await lost.discover()
+        assert refused.value.status == 503
+        assert "Service host/port is not set" in refused.value.en, refused.value.en
+    finally:
+        await lost.close()
