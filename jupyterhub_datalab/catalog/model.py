@@ -1,0 +1,96 @@
+"""What an entry is made of: the format's vocabulary, the errors and the loaded Entry.
+
+The vocabulary (kinds, categories, what an option ``sets``, widgets, name patterns) is
+shared by the validator (``checks``, ``service_checks``), the spawn page and the
+schema test; the required keys are those of the published schema (``published``).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+
+from .published import schema as published_schema
+
+KINDS = ("environment", "service")
+CATEGORIES = {
+    "ide": {"en": "IDEs", "fr": "Environnements de développement"},
+    "data-science": {"en": "Data science", "fr": "Science des données"},
+    "gpu": {"en": "GPU", "fr": "GPU"},
+    "training": {"en": "Trainings", "fr": "Formations"},
+    "database": {"en": "Databases", "fr": "Bases de données"},
+    "machine-learning": {"en": "Machine learning", "fr": "Apprentissage automatique"},
+    "app": {"en": "Apps", "fr": "Applications"},
+}
+# what an option can drive: resources of the server, the credentials it gets, or a variable
+SETS = ("version", "cpu", "memory", "gpu", "disk", "s3", "vault")
+WIDGETS = ("slider", "select", "toggle", "text", "textarea", "password")
+# the keys an entry may have are those of the published schema (published.py)
+REQUIRED = tuple(published_schema()["required"])
+LOCAL_RUNNERS = ("command", "postgresql")
+GIT_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?/[^\s]*$")
+GIT_REF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$")
+SECRET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+ID = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+IMAGE_NAME = re.compile(r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+class CatalogError(ValueError):
+    """A problem in a catalog file: which file, which field, what is expected."""
+
+    def __init__(self, file, path, message):
+        self.file, self.path, self.message = str(file), path, message
+        super().__init__(f"{self.file}: {path or '(file)'}: {message}")
+
+
+class OptionsError(ValueError):
+    """A user's option is refused; ``field`` names it, the message says what is allowed."""
+
+    def __init__(self, field, en, fr=None):
+        self.field, self.en, self.fr = field, en, fr or en
+        super().__init__(f"{field}: {en}" if field else en)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One catalog entry, as loaded and checked from its file."""
+
+    id: str
+    kind: str
+    name: dict
+    description: dict
+    icon: str
+    category: str
+    image: str
+    versions: tuple
+    options: dict  # the JSON Schema, with the ``version`` property added
+    kubernetes: dict = field(default_factory=dict)
+    local: dict = field(default_factory=dict)
+    training: dict = field(default_factory=dict)
+    source: str = ""
+    service: dict = field(default_factory=dict)  # kind "service": port, ui, secrets, connection...
+
+    def text(self, what, lang="en"):
+        values = getattr(self, what)
+        return values.get(lang) or values["en"]
+
+    def image_ref(self, version=None):
+        return f"{self.image}:{version or self.versions[0]}"
+
+    def local_unavailable(self, which=shutil.which):
+        """Why this entry cannot run with local processes here ({en, fr}), or None.
+
+        ``which`` finds a command (the companions' local backend also looks in the
+        packages that bundle binaries)."""
+        if not self.local or self.local.get("unavailable"):
+            return self.local.get("unavailable") or {
+                "en": "This entry has no local mode: it runs on Kubernetes only.",
+                "fr": "Cette entrée n'a pas de mode local : elle ne tourne que sur Kubernetes."}
+        for need in self.local.get("requires", []):
+            if not which(need["command"]):
+                return dict(need["hint"])
+        return None
