@@ -11,14 +11,15 @@ It reads like an OAuthenticator provider subclass plus a few hooks:
 - logout also ends the session at the provider (RP-initiated logout);
 - ProConnect needs only configuration: long nonces (always), ``acr_values``,
   userinfo answered as a signed JWT, PKCE on or off.
+
+The login flow (discovery, tokens, refresh, logout) is here; who may log in, under which
+name and in which projects is ``access`` (a mixin, its settings included); the provider's
+discovery document, signing algorithms and timeouts are ``oidc``.
 """
 
 import json
-import re
 import secrets
 import time
-import urllib.error
-import urllib.request
 from urllib.parse import urlencode
 
 import jwt
@@ -27,48 +28,18 @@ from tornado import web
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from traitlets import Bool, Integer, List, Unicode, default, validate
 
-from .identity import IdentityIssuer
-from .login_handlers import (NONCE_COOKIE, DatalabCallbackHandler, DatalabLoginHandler,
-                             DatalabLogoutHandler, PublicJSONHandler, refusal)
-from .names import normalize_name
+from ..identity import IdentityIssuer
+from ..login_handlers import (NONCE_COOKIE, DatalabCallbackHandler, DatalabLoginHandler,
+                              DatalabLogoutHandler, PublicJSONHandler, refusal)
+from .access import AccessMixin
+from .oidc import (IDP_CONNECT_TIMEOUT, IDP_REQUEST_TIMEOUT, SIGNING_ALGORITHMS, DiscoveryError,
+                   fetch_discovery, unreachable)
 
-# asymmetric only: "none" and HMAC (a shared secret anyone with the JWKS could use) never pass
-SIGNING_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
-
-
-IDP_CONNECT_TIMEOUT = 5  # seconds
-IDP_REQUEST_TIMEOUT = 10
+__all__ = ["DatalabOAuthenticator", "DiscoveryError", "fetch_discovery", "SIGNING_ALGORITHMS",
+           "IDP_CONNECT_TIMEOUT", "IDP_REQUEST_TIMEOUT", "unreachable", "AccessMixin"]
 
 
-def unreachable():
-    return refusal(503, "Le fournisseur d'identité ne répond pas : réessayez dans un instant.",
-                   "The identity provider does not answer: try again in a moment.")
-
-
-class DiscoveryError(RuntimeError):
-    """The issuer's discovery document could not be read."""
-
-
-def fetch_discovery(issuer, timeout=10):
-    """Return the issuer's ``/.well-known/openid-configuration`` as a dict."""
-    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            document = json.load(response)
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        raise DiscoveryError(
-            f"Cannot read the OpenID discovery document at {url}: {e}. "
-            "Check DatalabOAuthenticator.issuer and that the provider is reachable."
-        ) from None
-    if document.get("issuer", "").rstrip("/") != issuer.rstrip("/"):
-        raise DiscoveryError(
-            f"The discovery document at {url} names issuer {document.get('issuer')!r}, "
-            f"not {issuer!r}: set DatalabOAuthenticator.issuer to the provider's exact issuer."
-        )
-    return document
-
-
-class DatalabOAuthenticator(GenericOAuthenticator):
+class DatalabOAuthenticator(AccessMixin, GenericOAuthenticator):
     """Log agents in with their OIDC identity; their groups become projects."""
 
     login_handler = DatalabLoginHandler
@@ -100,62 +71,6 @@ class DatalabOAuthenticator(GenericOAuthenticator):
         config=True,
         help="""OAuth scopes requested. ProConnect: ``["openid", "given_name",
         "usual_name", "email", "uid"]``.""",
-    )
-
-    username_fallback_to_email = Bool(
-        True,
-        config=True,
-        help="""When the ``username_claim`` is missing, use the local part of the
-        ``email`` claim (``jean.dupont@x.gouv.fr`` -> ``jean-dupont--<hash>``).""",
-    )
-
-    included_group_pattern = Unicode(
-        "",
-        config=True,
-        help="""Only groups matching this regular expression (whole name) become
-        projects; empty keeps all. Like Onyxia's ``includedGroupPattern``,
-        e.g. ``datalab-.*``.""",
-    )
-
-    excluded_group_pattern = Unicode(
-        "",
-        config=True,
-        help="""Groups matching this regular expression (whole name) are dropped,
-        after inclusion. Like Onyxia's ``excludedGroupPattern``, e.g. ``.*-admins``.""",
-    )
-
-    transform_group_pattern = Unicode(
-        "",
-        config=True,
-        help="""A regular expression applied to each kept group; the group becomes
-        ``transform_group_replacement`` with its captures, e.g. pattern
-        ``datalab-(.*)`` and replacement ``\\1`` turn ``datalab-stats`` into the project
-        ``stats``. Like Onyxia's ``transformGroupPattern``. Project names are then
-        normalised like usernames.""",
-    )
-
-    transform_group_replacement = Unicode(
-        r"\1",
-        config=True,
-        help="Replacement for ``transform_group_pattern`` (``\\1`` is the first capture).",
-    )
-
-    @validate("included_group_pattern", "excluded_group_pattern", "transform_group_pattern")
-    def _validate_pattern(self, proposal):
-        try:
-            re.compile(proposal["value"])
-        except re.error as e:
-            raise ValueError(
-                f"DatalabOAuthenticator.{proposal['trait'].name} is not a valid regular "
-                f"expression: {e}"
-            ) from None
-        return proposal["value"]
-
-    allowed_email_domains = List(
-        Unicode(),
-        config=True,
-        help="""Only people whose verified ``email`` ends in one of these domains may
-        log in (subdomains included), e.g. ``["gouv.fr"]``. Empty allows any domain.""",
     )
 
     acr_values = List(
@@ -446,72 +361,6 @@ class DatalabOAuthenticator(GenericOAuthenticator):
             token_info["id_token"] = auth_state.get("id_token")
         self.log.info("Refreshed the tokens of %s", user.name)
         return await self._token_to_auth_model(token_info)
-
-    # -- who may log in, under which name, in which projects ---------------
-
-    def user_info_to_username(self, user_info):
-        raw = user_info.get(self.username_claim) if isinstance(self.username_claim, str) else None
-        if raw is None and not isinstance(self.username_claim, str):
-            raw = self.username_claim(user_info)
-        if not raw and self.username_fallback_to_email and user_info.get("email"):
-            raw = str(user_info["email"]).split("@", 1)[0]
-        name = normalize_name(raw)
-        if not name:
-            raise refusal(403, "Votre identité ne comporte pas d'identifiant utilisable.",
-                          f"Your identity has no usable {self.username_claim} or email.")
-        return name
-
-    def project_names(self, raw_groups):
-        """Groups from the provider -> project names, through the configured patterns."""
-        projects = []
-        for raw in raw_groups or []:
-            group = str(raw).lstrip("/")  # Keycloak's full paths: /stats -> stats
-            if self.included_group_pattern and not re.fullmatch(self.included_group_pattern, group):
-                continue
-            if self.excluded_group_pattern and re.fullmatch(self.excluded_group_pattern, group):
-                continue
-            if self.transform_group_pattern:
-                match = re.fullmatch(self.transform_group_pattern, group)
-                if match:
-                    group = match.expand(self.transform_group_replacement)
-            name = normalize_name(group)
-            if name and name not in projects:
-                projects.append(name)
-        return projects
-
-    async def get_user_groups(self, auth_state):
-        return set(self.project_names(await super().get_user_groups(auth_state)))
-
-    async def check_allowed(self, username, auth_model):
-        if auth_model is None:
-            return True
-        user_info = (auth_model.get("auth_state") or {}).get(self.user_auth_state_key) or {}
-        if self.allowed_email_domains:
-            email = str(user_info.get("email") or "").lower()
-            domain = email.rsplit("@", 1)[-1] if "@" in email else ""
-            allowed = any(domain == d.lower() or domain.endswith("." + d.lower())
-                          for d in self.allowed_email_domains)
-            if not allowed or user_info.get("email_verified") is False:
-                names = ", ".join(self.allowed_email_domains)
-                raise refusal(
-                    403,
-                    f"Ce datalab est réservé aux adresses des domaines {names} ; "
-                    f"votre adresse ({email or 'aucune'}) n'en fait pas partie.",
-                    f"This datalab is only open to addresses in {names}; "
-                    f"yours ({email or 'none'}) is not.",
-                )
-        if await super().check_allowed(username, auth_model):
-            return True
-        if self.allowed_groups:
-            names = ", ".join(sorted(self.allowed_groups))
-            raise refusal(
-                403,
-                f"Ce datalab est réservé aux membres des groupes {names} : "
-                "demandez à votre administrateur de vous y ajouter.",
-                f"This datalab is only open to members of {names}: "
-                "ask your administrator to add you.",
-            )
-        return False
 
     # -- logout ------------------------------------------------------------
 
