@@ -137,3 +137,68 @@ def test_no_module_is_over_500_lines():
     assert not over, (f"modules over {MAX_LINES} lines (cut them along their seams, as "
                       "catalog/, auth/, spawner/ and server/handlers/ are):\n"
                       + "\n".join(f"jupyterhub_datalab/{path}: {lines} lines" for path, lines in over))
+
+
+# The layers of DESIGN.md, as contracts on the import graph (what import-linter's "layers"
+# and "forbidden" contracts say, read from the same AST walk as the circle test).
+CORE = ["names", "i18n", "messages", "envnames", "launch_urls", "identity", "credentials",
+        "policies", "catalog", "catalog_schema", "serverlimit"]
+FRAMEWORKS = ("jupyterhub", "jupyter_server", "tornado", "kubespawner", "oauthenticator",
+              "sqlalchemy", "kubernetes_asyncio", "jupyterlab")
+HUB = ["auth", "spawner", "kubespawner", "kubenamespaces", "hubconfig", "login_handlers",
+       "launchlinks", "profile_form"]
+SERVER = ["server"]
+SERVICE = ["service", "companions"]
+# what each side may not import: nothing upward, and no adapter reaches into another
+FORBIDDEN = {"core": HUB + SERVER + SERVICE + ["devstack", "cli", "kubernetes", "trainings"],
+             "hub": SERVER + SERVICE, "server": HUB + SERVICE, "service": HUB + SERVER}
+SIDES = {"core": CORE, "hub": HUB, "server": SERVER, "service": SERVICE}
+# Broken when the contracts came (issue 18), being moved down to the core by others at the
+# time (injected_secrets into the credentials core): remove each once fixed. Nothing else.
+KNOWN_BROKEN = {"jupyterhub_datalab.service.manager (service) imports jupyterhub_datalab.server.secrets",
+                "jupyterhub_datalab.spawner.credentials (hub) imports jupyterhub_datalab.server.secrets"}
+
+
+def side_of(module):
+    """The layer a module of the package belongs to (None: not in any contract)."""
+    relative = module.removeprefix(PACKAGE + ".")
+    for side, tops in SIDES.items():
+        if relative.split(".")[0] in tops:
+            return side
+    return None
+
+
+def third_party(path):
+    """The top-level names of what a module imports from outside the package."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.unit
+def test_each_layer_imports_only_what_is_below_it():
+    g, known, broken = graph(), modules(), []
+    for name, targets in g.items():
+        side = side_of(name)
+        if side is None:
+            continue
+        for target in targets:
+            top = target.removeprefix(PACKAGE + ".").split(".")[0]
+            if top in FORBIDDEN[side]:
+                broken.append(f"{name} ({side}) imports {target}")
+        if side == "core":
+            frameworks = third_party(known[name]) & set(FRAMEWORKS)
+            broken += [f"{name} (core) imports {f}" for f in sorted(frameworks)]
+    broken = [b for b in broken if b not in KNOWN_BROKEN]
+    assert not broken, "layer contracts broken (DESIGN.md, Layers):\n" + "\n".join(broken)
+
+
+@pytest.mark.unit
+def test_the_layer_contracts_see_a_violation():
+    """The contract test can fail: an upward import in a core module is found."""
+    assert side_of(f"{PACKAGE}.names") == "core" and side_of(f"{PACKAGE}.server.storage") == "server"
+    assert "server" in FORBIDDEN["core"] and "tornado" in FRAMEWORKS
