@@ -32,7 +32,7 @@ import base64
 import fnmatch
 import re
 
-from .names import is_platform_name, normalize_name
+from .names import platform_name, project_namespace, user_namespace  # noqa: F401 (re-exported)
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "jupyterhub-datalab"
@@ -52,23 +52,6 @@ SENSITIVE_ENV = ("JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN", "AWS_ACCESS_KEY_ID",
                  "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "VAULT_TOKEN")
 SENSITIVE_PATTERNS = ("*_TOKEN", "*_SECRET", "*_SECRET_*", "*_PASSWORD", "*_SECRET_ACCESS_KEY")
 _ENV_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
-
-
-def platform_name(name):
-    """A hub username or project as the platform already has it (``normalize_name``'s
-    output, hashed or not), else normalised. Normalising twice would hash a hashed name
-    again: ``jean-dupont--c6314bcbcd`` became ``jean-dupont-c6314bcbcd--aeaf18ecb6``."""
-    return name if is_platform_name(name) else normalize_name(name)
-
-
-def user_namespace(username):
-    """``alice`` -> ``user-alice``."""
-    return f"user-{platform_name(username)}"
-
-
-def project_namespace(project):
-    """``stats-2024`` -> ``project-stats-2024``."""
-    return f"project-{platform_name(project)}"
 
 
 def managed(labels=None, annotations=None, owner_kind=None, owner=None):

@@ -22,7 +22,7 @@ from kubespawner import KubeSpawner
 from traitlets import Dict, Float, List, Unicode, default
 
 from . import kubernetes as k8s
-from . import trainings
+from . import names, trainings
 from .kubenamespaces import NamespacesMixin, api_refusal
 from .spawner import CatalogMixin, CredentialsMixin
 
@@ -57,8 +57,8 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, NamespacesMixin, KubeSp
 
     @default("user_namespace_template")
     def _default_user_namespace_template(self):
-        # usernames are already normalised to RFC 1123 labels by DatalabOAuthenticator
-        return "user-{unescaped_username}"
+        # usernames are already platform names (DatalabOAuthenticator): names.user_namespace
+        return names.USER_NAMESPACE_PREFIX + "{unescaped_username}"
 
     @default("service_account")
     def _default_service_account(self):

@@ -18,7 +18,7 @@ from ..companions import BackendError, Companion
 from ..credentials import CredentialsError, s3_credentials, vault_environment
 from ..server.secrets import injected_secrets
 from ..identity import PROJECT_SLOTS
-from ..names import MAX_LENGTH, companion_suffix, normalize_name
+from ..names import MAX_LENGTH, companion_suffix, normalize_name, user_namespace
 from .errors import ApiError, not_found
 
 OWNER, MEMBER = "owner", "member"
@@ -244,7 +244,7 @@ class CompanionManager:
                                f"Vous avez {mine} services, le maximum permis : supprimez-en un d'abord.")
             companion = Companion(owner=person.name, name=name, entry=launch.entry.id,
                                   version=launch.version, options=launch.options,
-                                  namespace=f"user-{person.name}", created=time.time())
+                                  namespace=user_namespace(person.name), created=time.time())
             record = self.records[companion.key] = Record(companion)
         record.event(f"Launched by {person.name}: {launch.entry.text('name')} {launch.version}",
                      f"Lancé par {person.name} : {launch.entry.text('name', 'fr')} {launch.version}")
