@@ -7,14 +7,14 @@ field in English and French; nothing runs until the user posts the form. Jupyter
 """
 
 import html.parser
-import time
 import urllib.parse
 
 import pytest
 import requests
 
 from .stackctl import oidc_login
-from .test_spawn_profiles import hub_api
+from .spawner.test_spawn_profiles import hub_api
+from .waiting import wait_until
 
 USER = "bob"  # no other module of this file's tests starts bob's "linked" servers
 
@@ -101,11 +101,8 @@ def test_the_prefilled_form_starts_what_the_link_said_when_posted(stack, bob):
     r = bob.post(urllib.parse.urljoin(stack.hub_url, form.action), data=data, timeout=60)
     assert r.status_code == 200, r.text[:1000]
     try:
-        env, deadline = None, time.monotonic() + 120
-        while not env and time.monotonic() < deadline:
-            env = stack.server_envs(USER).get("linked2")
-            time.sleep(0.5)
-        assert env, "the posted form did not start the server"
+        env = wait_until(lambda: stack.server_envs(USER).get("linked2"),
+                         "the server started by the posted form", timeout=120, interval=0.5)
         assert env["DATALAB_ENTRY_VERSION"] == "py3.12.9" and float(env["CPU_LIMIT"]) == 2
     finally:
         hub_api(bob, stack.hub_url, "DELETE", f"users/{USER}/servers/linked2", {"remove": True})

@@ -7,28 +7,18 @@ status` shows the restart and the real failure."""
 import json
 import os
 import signal
-import time
 
 import pytest
 
 from ..server.test_storage_api import Client
 from ..stackctl import RemoteKernel, serve_stack
+from ..waiting import wait_until
 
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory):
     """A stack of this module's own: its backends get killed."""
     yield from serve_stack(tmp_path_factory, "faults")
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"not {what} within {timeout} s")
 
 
 @pytest.mark.parametrize("component", ["seaweedfs", "openbao"])
@@ -45,22 +35,23 @@ def test_a_killed_backend_comes_back_and_kernels_keep_computing(own_stack, compo
         # the kernel keeps running and computing while the backend is down
         out, error = kernel.execute("print(x * 2)")
         assert error is None and out.strip() == "42"
-        after = wait_for(lambda: (s := stack.status()) and s["health"][component]["restarts"] >= 1
-                         and s["health"][component]["state"] == "running" and s, 60,
-                         f"{component} restarted")
+        after = wait_until(lambda: (s := stack.status()) and s["health"][component]["restarts"] >= 1
+                           and s["health"][component]["state"] == "running" and s,
+                           f"{component} restarted", interval=0.5)
         assert after["components"][component] != pid
         failure = after["health"][component]["last_failure"]
         assert "was killed by SIGKILL" in failure and component in failure, failure
         assert "LockRing" not in failure  # an info line is not the cause
         # its data came back with it: writes work again, the kernel still has its state
         if component == "seaweedfs":
-            wait_for(lambda: (r := storage("PUT", "personal/upload", params={"key": "after-crash.txt"},
-                                               data=b"still here")).status_code == 200 and r, 60,
-                         "uploading again")
+            wait_until(lambda: (r := storage("PUT", "personal/upload", params={"key": "after-crash.txt"},
+                                             data=b"still here")).status_code == 200 and r,
+                       "uploading again", interval=0.5)
             assert storage("GET", "personal/object", params={"key": "after-crash.txt"}).content == b"still here"
         else:
-            wait_for(lambda: secrets("PUT", "personal/secret", json={
-                "path": "after-crash", "data": {"AFTER": "crash"}}).status_code == 200, 60, "writing secrets")
+            wait_until(lambda: secrets("PUT", "personal/secret", json={
+                "path": "after-crash", "data": {"AFTER": "crash"}}).status_code == 200, "writing secrets",
+                interval=0.5)
         out, error = kernel.execute("print(x)")
         assert error is None and out.strip() == "21"
         assert all(h["state"] == "running" for h in stack.status()["health"].values())
@@ -96,7 +87,7 @@ def test_a_hung_s3_answers_in_words_within_seconds_and_an_unknown_write_says_so(
     finally:
         os.kill(pid, signal.SIGCONT)
     # S3 answers again by itself; what was written before is intact
-    wait_for(lambda: storage("GET", "personal/list").status_code == 200, 60, "listing again")
+    wait_until(lambda: storage("GET", "personal/list").status_code == 200, "listing again", interval=0.5)
     assert storage("GET", "personal/object", params={"key": "before-hang.txt"}).content == b"x"
 
 
@@ -155,13 +146,13 @@ def test_the_datalab_service_killed_comes_back_and_finds_its_companions(own_stac
                        if "jupyterhub_datalab.service" in " ".join(p.info["cmdline"] or [])
                        and config in (p.info["cmdline"] or []))  # this stack's, not another's
         service.kill()
-        wait_for(lambda: not service.is_running() or service.status() == psutil.STATUS_ZOMBIE, 10,
-                 "the service gone")
+        wait_until(lambda: not service.is_running() or service.status() == psutil.STATUS_ZOMBIE,
+                   "the service gone", timeout=10)
         r = services("GET", "services")
         if r.status_code != 200:  # the hub may already have started it again
             assert r.status_code in (502, 503) and "datalab" in r.json()["message"].lower(), r.text
-        listed = wait_for(lambda: (r := services("GET", "services")).status_code == 200 and r.json(), 90,
-                          "the service back")
+        listed = wait_until(lambda: (r := services("GET", "services")).status_code == 200 and r.json(),
+                            "the service back", timeout=90, interval=0.5)
         cache = next(s for s in listed["services"] if s["name"] == "cache")
         assert cache["status"] == "ready", cache
         again = json.loads((stack.state_dir / "services/local/alice/cache/companion.json").read_text())

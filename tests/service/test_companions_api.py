@@ -17,6 +17,7 @@ import requests
 
 from ..server.test_storage_api import Client
 from ..stackctl import AppSite, oidc_login, run_in_kernel
+from ..waiting import wait_until
 
 ROW = f"row-{secrets.token_hex(6)}"
 
@@ -37,14 +38,14 @@ def carol(stack):
 
 
 def wait_ready(client, owner, name, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        service = client("GET", f"services/{owner}/{name}").json()
-        if service["status"] == "ready":
-            return service
-        assert service["status"] == "starting", service
-        time.sleep(0.5)
-    raise AssertionError(f"{owner}/{name} not ready in {timeout} s: {service}")
+    seen = {}
+
+    def ready():
+        seen.update(client("GET", f"services/{owner}/{name}").json())
+        assert seen["status"] in ("ready", "starting"), seen
+        return dict(seen) if seen["status"] == "ready" else None
+
+    return wait_until(ready, lambda: f"{owner}/{name} ready ({seen})", timeout, interval=0.5)
 
 
 @pytest.fixture(scope="module")

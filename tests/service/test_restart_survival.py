@@ -14,6 +14,7 @@ import pytest
 from ..server.test_storage_api import Client
 from ..stackctl import RunningStack, alive, free_base_port, run_in_kernel
 from .test_companions_api import wait_ready
+from ..waiting import wait_until
 
 READ = """
 import os, psycopg
@@ -71,13 +72,8 @@ def test_running_services_are_found_again_and_stopped_ones_restart_with_their_da
     t0 = time.monotonic()
     service = service_process(stack)
     os.kill(service.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        r = alice("GET", "services")
-        if r.status_code == 200:
-            break
-        time.sleep(0.5)
-    assert r.status_code == 200, r.text
+    r = wait_until(lambda: (r := alice("GET", "services")).status_code == 200 and r,
+                   "the service answering again", timeout=90, interval=0.5)
     print(f"service back {time.monotonic() - t0:.1f} s after a crash")
     assert service_process(stack).pid != service.pid
     seen = {s["name"]: s for s in r.json()["services"]}

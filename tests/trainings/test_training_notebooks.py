@@ -18,6 +18,7 @@ import pytest
 from jupyterhub_datalab.catalog import DatalabCatalog
 
 from ..stackctl import RemoteKernel, oidc_login, start_server, xsrf_of
+from ..waiting import wait_until
 
 TRAININGS = ["first-steps", "parquet-duckdb", "mlflow-tracking"]
 ACCEPT = {"en": "en-GB,en;q=0.9", "fr": "fr-FR,fr;q=0.9,en;q=0.5"}
@@ -64,13 +65,9 @@ def stop_server(session, hub_url, server):
     r = session.delete(f"{hub_url}/hub/api/users/{USER}/servers/{server}", json={"remove": True},
                        headers=headers, timeout=60)
     assert r.status_code in (202, 204), (r.status_code, r.text)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        user = session.get(f"{hub_url}/hub/api/users/{USER}", headers=headers, timeout=30).json()
-        if server not in user.get("servers", {}):
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{server} not stopped")
+    wait_until(lambda: server not in session.get(f"{hub_url}/hub/api/users/{USER}", headers=headers,
+                                                 timeout=30).json().get("servers", {}),
+               f"{server} stopped", interval=0.5)
 
 
 @pytest.mark.timeout(300)

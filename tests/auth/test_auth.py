@@ -17,7 +17,8 @@ import requests
 from jupyterhub_datalab.names import normalize_name
 from jupyterhub_datalab.tokens import TokensUnavailable, user_tokens
 
-from .stackctl import RunningStack, free_base_port, oidc_login, parse_forms, start_server
+from ..stackctl import RunningStack, free_base_port, oidc_login, parse_forms, start_server
+from ..waiting import wait_until
 
 ADMIN_TOKEN = secrets.token_hex(16)
 
@@ -186,9 +187,7 @@ def test_tokens_are_refreshed_before_spawn_and_servers_read_only_their_own(auth_
     session = login(auth_stack, "ALICE")
     start_server(session, auth_stack.hub_url, name)  # the login itself starts the server
     assert admin_api(auth_stack, f"users/{name}/server", "DELETE").status_code in (202, 204)
-    deadline = time.monotonic() + 60
-    while user_model(auth_stack, name)["servers"] and time.monotonic() < deadline:
-        time.sleep(0.3)
+    wait_until(lambda: not user_model(auth_stack, name)["servers"], f"{name}'s server stopped")
     before = user_model(auth_stack, name)["auth_state"]["access_token"]
     start_server(session, auth_stack.hub_url, name)
     after = user_model(auth_stack, name)["auth_state"]["access_token"]
@@ -218,9 +217,7 @@ def test_a_hung_provider_at_refresh_keeps_valid_tokens_and_the_spawn_goes_on(aut
     session = login(auth_stack, "jd")
     start_server(session, auth_stack.hub_url, name)
     assert admin_api(auth_stack, f"users/{name}/server", "DELETE").status_code in (202, 204)
-    deadline = time.monotonic() + 60
-    while user_model(auth_stack, name)["servers"] and time.monotonic() < deadline:
-        time.sleep(0.3)
+    wait_until(lambda: not user_model(auth_stack, name)["servers"], f"{name}'s server stopped")
     before = user_model(auth_stack, name)["auth_state"]
     assert before["expires_at"] - time.time() > 60, "the tokens must still hold for this test"
     pid = auth_stack.status()["components"]["oidc-provider"]

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from .test_catalog import ENTRY, write
-from .test_trainings import make_catalog, training_doc
+from ..test_trainings import make_catalog, training_doc
 
 CLI = [sys.executable, "-m", "jupyterhub_datalab.cli", "catalog", "validate"]
 

@@ -4,7 +4,7 @@ left a named-server record, and five such links locked the user out of new serve
 
 import pytest
 
-from .stackctl import oidc_login, spawn_form_post, start_server
+from ..stackctl import oidc_login, spawn_form_post, start_server
 from .test_spawn_profiles import hub_api, wait_stopped
 
 USER = "carol"  # the demo user no other test gives named servers

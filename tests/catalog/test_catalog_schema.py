@@ -138,7 +138,7 @@ def test_a_typo_anywhere_is_refused_with_the_nearest_key_the_schema_declares(par
 
 
 def test_a_training_typo_names_its_section(tmp_path):
-    from .test_trainings import errors_of, make_catalog, training_doc
+    from ..test_trainings import errors_of, make_catalog, training_doc
 
     doc = training_doc(material={"path": "tiny", "pth": "x"})
     assert "training.material.pth: unknown keyword; did you mean path?" in errors_of(make_catalog(tmp_path, doc))

@@ -1,6 +1,6 @@
 """Choosing a profile in a real browser: cards, a form from the entry's schema, fr/en, dark mode."""
 
-from .browser import screenshot, sign_in
+from ..browser import screenshot, sign_in
 
 
 def test_alice_picks_non_default_options_and_her_server_runs_with_them(stack, chromium):

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from .stackctl import oidc_login, spawn_form_post, start_server
+from ..stackctl import oidc_login, spawn_form_post, start_server
+from ..waiting import wait_until
 
 
 def hub_api(session, hub_url, method, path, body=None):
@@ -19,13 +20,8 @@ def hub_api(session, hub_url, method, path, body=None):
 
 
 def wait_stopped(session, hub_url, user, server=""):
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        servers = hub_api(session, hub_url, "GET", f"users/{user}").json()["servers"]
-        if server not in servers:
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"{user}/{server} did not stop")
+    wait_until(lambda: server not in hub_api(session, hub_url, "GET", f"users/{user}").json()["servers"],
+               f"{user}/{server} stopped")
 
 
 @pytest.fixture(scope="module")

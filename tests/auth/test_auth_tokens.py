@@ -10,7 +10,7 @@ from tornado.web import HTTPError
 
 from jupyterhub_datalab.auth import DatalabOAuthenticator, DiscoveryError, fetch_discovery
 
-from .oidcctl import REDIRECT, code_flow
+from ..oidcctl import REDIRECT, code_flow
 
 
 @pytest.fixture
