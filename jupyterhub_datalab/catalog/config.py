@@ -3,6 +3,7 @@ rules, option overrides and region values, shared by the spawners and the servic
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import typing
 from pathlib import Path
@@ -14,7 +15,7 @@ from .files import entry_files, load
 from .launch import to_launch
 from .model import OptionsError
 from .options import check_options, resolve_schema
-from .published import shipped_catalog
+from .published import known_keys, shipped_catalog
 
 
 class DatalabCatalog(LoggingConfigurable):
@@ -57,6 +58,22 @@ class DatalabCatalog(LoggingConfigurable):
         may be context templates. Example: ``{"cpu": {"maximum": 8, "default": 2},
         "memory": {"maximum": 32}, "gpu": {"maximum": 1}}``.""",
     )
+
+    @validate("option_overrides")
+    def _check_option_overrides(self, proposal):
+        """A misspelt keyword (``maxmum``) would drop the admin's bound without a word: refuse it
+        at start, as the catalog validator refuses one in an entry."""
+        known = sorted(known_keys("option") - {"properties", "x-datalab"})
+        for name, override in proposal["value"].items():
+            if not isinstance(override, dict):
+                raise TraitError(f"DatalabCatalog.option_overrides[{name!r}]: expected JSON Schema "
+                                 f'keywords, e.g. {{"maximum": 8}}, not {override!r}')
+            for key in sorted(set(override) - set(known)):
+                near = difflib.get_close_matches(key, known, n=1)
+                hint = f"did you mean {near[0]!r}?" if near else f"known: {', '.join(known)}"
+                raise TraitError(f"DatalabCatalog.option_overrides[{name!r}]: unknown keyword "
+                                 f"{key!r}; {hint}")
+        return proposal["value"]
 
     region = Dict(
         config=True,

@@ -255,3 +255,20 @@ def test_catalog_files_are_reread_when_they_change(tmp_path):
     other["id"] = "tiny-two"
     write(tmp_path, other, "two.json")
     assert sorted(e.id for e in catalog.entries()) == ["tiny", "tiny-two"]
+
+
+@pytest.mark.parametrize("overrides, words", [
+    ({"cpu": {"maxmum": 8}}, "unknown keyword 'maxmum'; did you mean 'maximum'?"),
+    ({"memory": {"maximum": 32, "frobnicate": 1}}, "unknown keyword 'frobnicate'"),
+    ({"gpu": 1}, "expected JSON Schema keywords"),
+])
+def test_a_typo_in_the_admins_option_overrides_is_refused_at_start(overrides, words):
+    """Seen: ``option_overrides`` typos were ignored, so a misspelt bound silently did nothing."""
+    from traitlets import TraitError
+
+    from jupyterhub_datalab.catalog import DatalabCatalog
+
+    with pytest.raises(TraitError) as refused:
+        DatalabCatalog(option_overrides=overrides)
+    assert words in str(refused.value) and "option_overrides" in str(refused.value)
+    assert DatalabCatalog(option_overrides={"cpu": {"maximum": 8, "default": 2}}).option_overrides
