@@ -11,6 +11,7 @@ import traceback
 from .devstack import Stack, StackError
 from .devstack.stack import read_status
 from .devstack.state import default_state_dir
+from .i18n import environment_language
 
 
 class _Stop(Exception):
@@ -45,7 +46,7 @@ def cmd_up(args):
     try:
         stack = Stack(args.state_dir, port=args.port)
     except StackError as e:
-        print(f"datalab: error: {e}", file=sys.stderr)
+        print(f"datalab: error: {e.text(environment_language())}", file=sys.stderr)
         return e.exit_code
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _on_signal)
@@ -57,7 +58,7 @@ def cmd_up(args):
     except _Stop as e:
         print(f"datalab: {e} received, stopping...", flush=True)
     except StackError as e:
-        print(f"datalab: error: {e}", file=sys.stderr, flush=True)
+        print(f"datalab: error: {e.text(environment_language())}", file=sys.stderr, flush=True)
         # unwinding may take a few seconds; signals now only speed nothing up
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.down()

@@ -26,3 +26,17 @@ def pick_language(*candidates):
             if lang in LANGUAGES:
                 return lang
     return "en"
+
+
+def environment_language(env=None):
+    """``en`` or ``fr`` for a command run in a terminal: gettext's order (``LANGUAGE``, a
+    ``fr:en`` list, then ``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``fr_FR.UTF-8``); the first
+    one set decides, as for every other program in that terminal."""
+    import os
+
+    env = os.environ if env is None else env
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "").split(".")[0]
+        if value and value not in ("C", "POSIX"):
+            return pick_language(value.replace(":", ","))
+    return "en"

@@ -11,6 +11,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 
+from ..messages import DatalabError
 from .published import schema as published_schema
 
 KINDS = ("environment", "service")
@@ -47,12 +48,14 @@ class CatalogError(ValueError):
         super().__init__(f"{self.file}: {path or '(file)'}: {message}")
 
 
-class OptionsError(ValueError):
-    """A user's option is refused; ``field`` names it, the message says what is allowed."""
+class OptionsError(DatalabError, ValueError):
+    """A user's option is refused (400); ``field`` names it, the message says what is allowed."""
 
     def __init__(self, field, en, fr=None):
-        self.field, self.en, self.fr = field, en, fr or en
-        super().__init__(f"{field}: {en}" if field else en)
+        super().__init__(400, en, fr, field=field)
+
+    def __str__(self):
+        return f"{self.field}: {self.en}" if self.field else self.en
 
 
 @dataclass(frozen=True)

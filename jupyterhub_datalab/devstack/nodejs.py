@@ -20,12 +20,15 @@ def node_command(bundle):
     if node is None:
         raise StackError(
             "the embedded datalab needs Node.js (>= 20) on PATH: install it, e.g. `apt-get install nodejs`",
+            fr="le datalab embarqué demande Node.js (>= 20) dans le PATH : installez-le, par exemple "
+               "`apt-get install nodejs`",
             exit_code=2,
         )
     path = DIST / bundle
     if not path.exists():
         raise StackError(
             f"{path} is missing: reinstall jupyterhub-datalab (`pip install -e .` builds it with npm)",
+            fr=f"{path} manque : réinstallez jupyterhub-datalab (`pip install -e .` le construit avec npm)",
             exit_code=2,
         )
     return [node, str(path)]

@@ -51,6 +51,7 @@ class PortPlan:
         if not 1024 <= base <= 65535 - MAX_OFFSET:
             raise StackError(
                 f"--port {base} is out of range: choose a port between 1024 and {65535 - MAX_OFFSET}",
+                fr=f"--port {base} est hors limites : choisissez un port entre 1024 et {65535 - MAX_OFFSET}",
                 exit_code=2,
             )
         self.base = base
@@ -69,6 +70,9 @@ class PortPlan:
                 raise StackError(
                     f"port {port} (needed by {role}) is already in use on {HOST}; "
                     f"stop what uses it or start with another --port (datalab uses {self.base}-{self.base + SPAN - 1} and {self.base + MAX_OFFSET})",
+                    fr=f"le port {port} (pour {role}) est déjà utilisé sur {HOST} ; arrêtez ce qui l'utilise "
+                       f"ou démarrez avec un autre --port (datalab utilise {self.base}-{self.base + SPAN - 1} "
+                       f"et {self.base + MAX_OFFSET})",
                     exit_code=2,
                 )
 

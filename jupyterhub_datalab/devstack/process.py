@@ -33,7 +33,8 @@ def installed_command(name, hint):
     candidate = Path(sys.executable).parent / name
     found = str(candidate) if candidate.exists() else shutil.which(name)
     if not found:
-        raise StackError(f"`{name}` is not installed: {hint}", exit_code=2)
+        raise StackError(f"`{name}` is not installed: {hint}", fr=f"`{name}` n'est pas installé : {hint}",
+                         exit_code=2)
     return found
 
 
@@ -77,14 +78,16 @@ def last_log_line(path, max_bytes=16384, since=None):
     return lines[-1][:300] if lines else ""
 
 
-def exit_reason(returncode):
-    """``exited with code 3`` or ``was killed by SIGKILL``."""
+def exit_reason(returncode, language="en"):
+    """``exited with code 3`` or ``was killed by SIGKILL`` (in French for ``fr``)."""
+    fr = language == "fr"
     if returncode is not None and returncode < 0:
         try:
-            return f"was killed by {signal.Signals(-returncode).name}"
+            name = signal.Signals(-returncode).name
         except ValueError:
-            return f"was killed by signal {-returncode}"
-    return f"exited with code {returncode}"
+            name = f"signal {-returncode}"
+        return f"a été tué par {name}" if fr else f"was killed by {name}"
+    return f"s'est arrêté avec le code {returncode}" if fr else f"exited with code {returncode}"
 
 
 class Component:
@@ -132,7 +135,8 @@ class Component:
                 preexec_fn=die_with_parent,
             )
         except OSError as e:
-            raise StackError(f"{self.name} could not be started ({self.argv[0]}: {e.strerror})")
+            raise StackError(f"{self.name} could not be started ({self.argv[0]}: {e.strerror})",
+                             fr=f"{self.name} n'a pas pu démarrer ({self.argv[0]} : {e.strerror})")
         finally:
             log.close()
         self.started_at = time.monotonic()
@@ -140,16 +144,18 @@ class Component:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def failure(self):
+    def failure(self, language="en"):
         """What ended the process, in one line: exit code or signal, the log's last error."""
         detail = last_log_line(self.log_path, since=f"starting {self.name}")
-        return (f"{self.name} {exit_reason(self.proc.returncode)}"
-                + (f": {detail}" if detail else "") + f" (log: {self.log_path})")
+        fr = language == "fr"
+        return (f"{self.name} {exit_reason(self.proc.returncode, language)}"
+                + ((" : " if fr else ": ") + detail if detail else "")
+                + (f" (journal : {self.log_path})" if fr else f" (log: {self.log_path})"))
 
     def check_alive(self):
         """Raise a StackError quoting the log if the process has exited."""
         if self.proc is not None and self.proc.poll() is not None:
-            raise StackError(self.failure())
+            raise StackError(self.failure(), fr=self.failure("fr"))
 
     def wait_ready(self):
         deadline = time.monotonic() + self.timeout
@@ -160,7 +166,8 @@ class Component:
                 return self.ready_after
             if time.monotonic() > deadline:
                 raise StackError(
-                    f"{self.name} was not ready after {self.timeout} s (log: {self.log_path})"
+                    f"{self.name} was not ready after {self.timeout} s (log: {self.log_path})",
+                    fr=f"{self.name} n'était pas prêt après {self.timeout} s (journal : {self.log_path})",
                 )
             time.sleep(0.1)
 

@@ -205,6 +205,8 @@ def warm_up(state, ports, timeout=60):
             if time.monotonic() > deadline:
                 raise StackError(
                     f"seaweedfs answers but cannot store objects: {e} "
-                    f"(log: {state / 'logs/seaweedfs.log'})"
+                    f"(log: {state / 'logs/seaweedfs.log'})",
+                    fr=f"seaweedfs répond mais ne peut pas enregistrer d'objets : {e} "
+                       f"(journal : {state / 'logs/seaweedfs.log'})"
                 ) from None
             time.sleep(0.2)

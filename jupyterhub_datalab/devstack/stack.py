@@ -104,7 +104,9 @@ class Stack:
         c.restarts = [t for t in c.restarts if now - t < RESTART_WINDOW]
         if len(c.restarts) >= RESTART_LIMIT:
             raise StackError(f"{c.last_failure}; it failed {RESTART_LIMIT + 1} times within "
-                             f"{RESTART_WINDOW // 60} minutes, so the stack stops")
+                             f"{RESTART_WINDOW // 60} minutes, so the stack stops",
+                             fr=f"{c.failure('fr')} ; il a échoué {RESTART_LIMIT + 1} fois en "
+                                f"{RESTART_WINDOW // 60} minutes, donc la pile s'arrête")
         delay = BACKOFF[min(len(c.restarts), len(BACKOFF) - 1)]
         self.echo(f"  !!  {c.last_failure}; restarting it in {delay} s (the hub and servers keep running)")
         self._write_health(c.name, "restarting")

@@ -41,6 +41,8 @@ class StateDir:
             raise StackError(
                 f"state dir {self.path} is not usable: {e.strerror or e}. "
                 "Choose another with --state-dir.",
+                fr=f"le dossier d'état {self.path} est inutilisable : {e.strerror or e}. "
+                   "Choisissez-en un autre avec --state-dir.",
                 exit_code=2,
             ) from None
 
@@ -56,6 +58,8 @@ class StateDir:
             raise StackError(
                 f"a datalab is already running with state dir {self.path} (pid {holder}); "
                 f"stop it with `datalab down --state-dir {self.path}`",
+                fr=f"un datalab tourne déjà avec le dossier d'état {self.path} (pid {holder}) ; "
+                   f"arrêtez-le avec `datalab down --state-dir {self.path}`",
                 exit_code=2,
             ) from None
         f.seek(0)
@@ -83,7 +87,9 @@ class StateDir:
         except FileNotFoundError:
             return default
         except ValueError:
-            raise StackError(f"{self.path / name} is not valid JSON; fix or delete it") from None
+            raise StackError(f"{self.path / name} is not valid JSON; fix or delete it",
+                             fr=f"{self.path / name} n'est pas du JSON valide ; corrigez-le ou "
+                                "supprimez-le") from None
 
     def write_json(self, name, data):
         return self.write_private(name, json.dumps(data, indent=2) + "\n")

