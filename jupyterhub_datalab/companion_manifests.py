@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from .catalog import fill_service, service_values
+from .catalog import fill_service
 from .kubernetes import (
     _ENV_KEY,
     MANAGED_BY,
@@ -26,8 +26,8 @@ from .kubernetes import (
     managed,
     members_peer,
     restricted_security_context,
-    user_namespace,
 )
+from .names import kubespawner_slug, user_namespace
 
 NAME_LABEL = "datalab.io/name"
 ENTRY_LABEL = "datalab.io/entry"
@@ -60,16 +60,6 @@ def companion_object_name(owner, name, namespace, own_namespace=None):
 
 def companion_secret_name(object_name):
     return f"{object_name}-secrets"
-
-
-def kubespawner_username(name):
-    """``{username}`` as KubeSpawner expands it in its templates (``claim-{username}``): a
-    name the datalab hashed (``jean-dupont--aeaf18ec``) is slugged again there, because
-    KubeSpawner reads ``--`` as its own collision marker. Apps mounted ``claim-<name>`` and
-    so never found the workspace of such a user."""
-    from kubespawner.slugs import safe_slug
-
-    return safe_slug(name, max_length=48)  # KubeSpawner's own bound for template names
 
 
 def companion_pvc_name(object_name):
@@ -227,34 +217,34 @@ def _fill_templates(value, values, what):
         raise ValueError(f"{what}: no value for {{{e.args[0]}}}") from None
 
 
-def companion_manifests(entry, *, owner, name, namespace, version, options, secrets,
-                        credentials=None, cpu=None, memory=None, disk=None, prefix="",
-                        project=None, shared=False, record=None, launched=None,
-                        settings=CompanionSettings(), replicas=1, secret_env=None):
+def companion_manifests(plan, *, namespace, object_name=None, record=None, launched=None,
+                        settings=CompanionSettings(), replicas=1):
     """Every object of one companion, in creation order, and its connection variables.
 
-    ``entry``: the catalog entry (its ``service`` and ``kubernetes`` sections); ``secrets``:
-    the generated ones by name; ``credentials``: the owner's variables for
-    ``{credential.X}``; ``record``: the companion's JSON (no secrets) for discovery;
-    ``secret_env``: the owner's injected secrets, always read from the Secret.
+    ``plan``: its launch plan (``companions.plan.LaunchPlan``: the entry's ``service`` and
+    ``kubernetes`` sections, options, generated secrets, the owner's credentials for
+    ``{credential.X}`` and injected secrets, resources, UI prefix); ``object_name``: what
+    its objects are called (``companion_object_name``); ``record``: the companion's JSON
+    (no secrets) for discovery.
     A value holding a secret or a credential never goes into the Deployment: it is put
     into the Secret and read with ``secretKeyRef``, and a command-line argument that
     holds one becomes ``$(DATALAB_ARG_<i>)``, which the kubelet expands from such a
-    variable. Returns ``(manifests, connection)``. Raises ValueError for an entry
-    whose placeholders cannot be filled.
+    variable; injected secrets are always read from the Secret. Returns ``(manifests,
+    connection)``. Raises ValueError for an entry whose placeholders cannot be filled.
     """
+    entry, owner, name, prefix = plan.entry, plan.owner, plan.name, plan.prefix
     service, kube = entry.service or {}, entry.kubernetes or {}
-    object_name = companion_object_name(owner, name, namespace)
+    object_name = object_name or companion_object_name(owner, name, namespace)
     host = f"{object_name}.{namespace}.svc.{settings.cluster_domain}"
     service_port = int(service.get("port") or kube.get("port"))
     container_port = int(kube.get("port") or service_port)
     data_path = service.get("data_path")
     workspace = settings.workspace_path
-    common = {"prefix": prefix, "owner": owner, "name": name, "namespace": namespace,
-                  "data": data_path or "/tmp/data", "run": "/tmp", "workspace": workspace}
-    inside = service_values(options, secrets, credentials, host=host, port=container_port, **common)
-    outside = service_values(options, secrets, credentials, host=host, port=service_port, **common)
-    labels = companion_labels(owner, name, entry.id, project, shared, settings.labels)
+    common = {"host": host, "namespace": namespace, "data": data_path or "/tmp/data", "run": "/tmp",
+              "workspace": workspace}
+    inside = plan.values(port=container_port, **common)
+    outside = plan.values(port=service_port, **common)
+    labels = companion_labels(owner, name, entry.id, plan.project, plan.shared, settings.labels)
     selector = companion_selector(owner, name)
     annotations = {}
     if record is not None:
@@ -264,18 +254,22 @@ def companion_manifests(entry, *, owner, name, namespace, version, options, secr
         annotations[LAUNCHED_ANNOTATION] = str(launched)
     secret_name = companion_secret_name(object_name)
 
-    secret_values = {k: str(v) for k, v in (secrets or {}).items()}
+    secret_values = {k: str(v) for k, v in (plan.secrets or {}).items()}
     env = []
-    for var, template in (kube.get("env") or {}).items():
-        value = _fill_templates(str(template), inside, f"kubernetes.env.{var}")
-        if _SECRET_PLACEHOLDER.search(str(template)) or is_sensitive(var):
+    # the entry's variables, then those the user's options set (``sets: env:X``), as locally
+    chosen = {var: (_fill_templates(str(template), inside, f"kubernetes.env.{var}"),
+                    bool(_SECRET_PLACEHOLDER.search(str(template))))
+              for var, template in (kube.get("env") or {}).items()}
+    chosen.update({var: (str(value), False) for var, value in plan.env.items() if _ENV_KEY.match(var)})
+    for var, (value, secret) in chosen.items():
+        if secret or is_sensitive(var):
             secret_values[SECRET_ENV_PREFIX + var] = value
             env.append({"name": var, "valueFrom": {"secretKeyRef": {
                 "name": secret_name, "key": SECRET_ENV_PREFIX + var}}})
         else:
             env.append({"name": var, "value": _no_expansion(value)})
     named = {e["name"] for e in env}
-    for var, value in sorted((secret_env or {}).items()):
+    for var, value in sorted((plan.secret_env or {}).items()):
         if var in named or not _ENV_KEY.match(var):
             continue  # the entry's own variables win; odd names are not variables
         secret_values[SECRET_ENV_PREFIX + var] = str(value)
@@ -292,23 +286,16 @@ def companion_manifests(entry, *, owner, name, namespace, version, options, secr
         else:
             value = _no_expansion(value)
         argv.append(value)
-    connection = {}
-    for var, template in (service.get("connection") or {}).items():
-        try:
-            value = _fill_templates(str(template), outside, var)
-        except ValueError:  # e.g. no S3 endpoint given: leave it out
-            continue
-        if value:
-            connection[var] = value
+    connection = plan.connection(outside)
     secret_values[CONNECTION_KEY] = json.dumps(connection, sort_keys=True)
 
-    container = {"name": COMPANION_CONTAINER, "image": entry.image_ref(version),
+    container = {"name": COMPANION_CONTAINER, "image": plan.image,
                  "imagePullPolicy": settings.image_pull_policy,
                  "ports": [{"name": COMPANION_PORT_NAME, "containerPort": container_port,
                             "protocol": "TCP"}],
                  "env": env,
-                 "resources": companion_resources(cpu or settings.default_cpu,
-                                                  memory or settings.default_memory,
+                 "resources": companion_resources(plan.cpu or settings.default_cpu,
+                                                  plan.memory or settings.default_memory,
                                                   settings.cpu_guarantee_ratio,
                                                   settings.mem_guarantee_ratio),
                  "readinessProbe": companion_probe(service.get("ready"), prefix=prefix),
@@ -320,8 +307,8 @@ def companion_manifests(entry, *, owner, name, namespace, version, options, secr
     volumes, mounts = [], []
     manifests = [companion_secret_manifest(namespace, object_name, secret_values, labels)]
     if data_path:
-        if disk and int(disk) > 0:
-            manifests.append(companion_pvc_manifest(namespace, object_name, disk, labels,
+        if plan.disk and int(plan.disk) > 0:
+            manifests.append(companion_pvc_manifest(namespace, object_name, plan.disk, labels,
                                                     storage_class=settings.storage_class or None))
             volumes.append({"name": "data", "persistentVolumeClaim": {
                 "claimName": companion_pvc_name(object_name)}})
@@ -330,7 +317,7 @@ def companion_manifests(entry, *, owner, name, namespace, version, options, secr
         mounts.append({"name": "data", "mountPath": data_path})
     if service.get("workspace_paths") and settings.workspace_volume:
         source = json.loads(json.dumps(settings.workspace_volume).replace("{owner}", owner)
-                            .replace("{username}", kubespawner_username(owner)))
+                            .replace("{username}", kubespawner_slug(owner)))
         volumes.append({"name": "workspace", **source})
         mounts.append({"name": "workspace", "mountPath": workspace, "readOnly": True})
     if mounts:

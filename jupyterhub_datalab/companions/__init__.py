@@ -4,6 +4,10 @@ The datalab hub service (``jupyterhub_datalab.service``) owns the lifecycle and 
 access checks; a ``Backend`` only runs things: ``local`` (supervised processes, the
 embedded default) or ``kubernetes`` (manifests in the user's or project's namespace).
 Both keep what they need to find running services again after a restart.
+
+Backends are configured as spawners are, with traits (``c.LocalBackend.root``,
+``c.KubernetesBackend.storage_class``...), and run one :class:`~.plan.LaunchPlan` each:
+what to start is decided once (``plan.make_plan``), how to run it is the backend's.
 """
 
 from __future__ import annotations
@@ -11,6 +15,12 @@ from __future__ import annotations
 import abc
 from dataclasses import asdict, dataclass, field
 from urllib.parse import quote, unquote, urlparse
+
+from traitlets import Any
+from traitlets.config import LoggingConfigurable
+from traitlets.traitlets import MetaHasTraits
+
+from ..messages import DatalabError
 
 
 def unix_url(path, prefix=""):
@@ -58,22 +68,72 @@ class Companion:
         return asdict(self)
 
 
-class BackendError(RuntimeError):
+class BackendError(DatalabError, RuntimeError):
     """A backend could not do what was asked; ``status`` is the HTTP status for users."""
 
     def __init__(self, en, fr=None, status=500):
-        super().__init__(en)
-        self.en, self.fr, self.status = en, fr or en, status
+        super().__init__(status, en, fr)
 
 
-class Backend(abc.ABC):
-    """How companions run. Every method is safe to call again (restarts, retries)."""
+class _Meta(MetaHasTraits, abc.ABCMeta):
+    """Traits and abstract methods together."""
+
+
+def configured_names(config, cls):
+    """The settings of ``cls`` a traitlets config gives (its section or its bases')."""
+    names = set()
+    for klass in cls.mro():
+        section = klass.__name__
+        if section in config:
+            names |= set(config[section])
+    return names
+
+
+class Backend(LoggingConfigurable, metaclass=_Meta):
+    """How companions run. Every method is safe to call again (restarts, retries).
+
+    A configurable class: its settings are ``c.<Backend class>.<trait>``, and the datalab
+    service builds it with ``configured`` (parent: the service, so the same config file)."""
+
+    catalog = Any(
+        None, allow_none=True,
+        help="The catalog (DatalabCatalog), for companions found again after a restart.",
+    )
+
+    @classmethod
+    def configured(cls, parent, defaults=None, deprecated_options=None, **kwargs):
+        """The backend as ``parent``'s config sets it. ``defaults``: what the parent knows
+        (its state dir, its URL prefix), for the settings the config leaves unset;
+        ``deprecated_options``: ``DatalabService.backend_options`` (keyword arguments, the
+        old way), each mapped onto its trait with a warning saying what to write instead."""
+        settings = cls.class_traits(config=True)
+        given = configured_names(parent.config, cls)
+        for name, value in (defaults or {}).items():
+            if name in settings and name not in given:
+                kwargs[name] = value
+        for name, value in (deprecated_options or {}).items():
+            if name not in settings:
+                raise ValueError(f"DatalabService.backend_options: {cls.__name__} has no setting "
+                                 f"{name!r} (its settings: {', '.join(sorted(settings))})")
+            parent.log.warning("DatalabService.backend_options is deprecated: write "
+                               "c.%s.%s = %r instead", cls.__name__, name, value)
+            kwargs[name] = value
+        return cls(parent=parent, **kwargs)
+
+    async def launch(self, companion: Companion, plan, credentials: dict | None = None) -> None:
+        """Start ``companion`` as ``plan`` (a LaunchPlan) says. A catalog ``Launch`` is
+        planned here first, with the owner's ``credentials`` (tests, benchmarks). Returns
+        once the start is under way; ``status`` tells when it is ready. Raises BackendError."""
+        from .plan import LaunchPlan, make_plan
+
+        if not isinstance(plan, LaunchPlan):
+            plan = make_plan(companion, plan, credentials, ui_prefix=getattr(self, "ui_prefix", ""))
+        await self.start(companion, plan)
 
     @abc.abstractmethod
-    async def launch(self, companion: Companion, launch, credentials: dict) -> None:
-        """Start ``companion`` for the checked ``launch`` (catalog.Launch). ``credentials``
-        are the owner's S3/Vault variables (for MLflow's artifacts...). Returns once the
-        start is under way; ``status`` tells when it is ready. Raises BackendError."""
+    async def start(self, companion: Companion, plan) -> None:
+        """Run ``plan`` (``plan.LaunchPlan``) for ``companion``: set its ``secrets``,
+        ``version`` and ``endpoint``. Raises BackendError."""
 
     @abc.abstractmethod
     async def status(self, companion: Companion) -> tuple[str, str]:

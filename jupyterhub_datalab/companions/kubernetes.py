@@ -35,29 +35,24 @@ against the chart's rules.
 
 from __future__ import annotations
 
-import abc
 import asyncio
-import contextlib
-import secrets as secrets_module
 import time
 
-from traitlets import Bool, Dict, Float, List, Unicode, default
-from traitlets.config import LoggingConfigurable
-from traitlets.traitlets import MetaHasTraits
+from traitlets import Dict, Float, List, Unicode, default
 
 from .. import companion_manifests as cm
 from .. import kubernetes as k8s
-from ..catalog import fill_service, service_values
+from ..catalog import service_values
+from ..names import platform_name, project_namespace, user_namespace
 from . import Backend, BackendError, Companion
+from .kubeapi import KubeApi
 from .kubestatus import CompanionStatus, api_message, refused
+from .plan import fill_connection
 
 _STATUS_FIELDS = ("status", "message", "secrets")  # never in the record annotation
 
-class _Meta(MetaHasTraits, abc.ABCMeta):
-    pass
 
-
-class KubernetesBackend(LoggingConfigurable, CompanionStatus, Backend, metaclass=_Meta):
+class KubernetesBackend(CompanionStatus, KubeApi, Backend):
     """Companions as Deployments in the owner's (or project's) namespace.
 
     Configure it as ``c.KubernetesBackend.<trait>`` in the config the hub service loads,
@@ -65,37 +60,19 @@ class KubernetesBackend(LoggingConfigurable, CompanionStatus, Backend, metaclass
     "jupyterhub_datalab.companions.kubernetes.KubernetesBackend"``.
     """
 
-    # -- the API server -----------------------------------------------------------------
-
-    kubeconfig = Unicode(
-        "", config=True,
-        help="""A kubeconfig file to reach the API server. Empty: the in-cluster service
-        account when running in a pod, else ``$KUBECONFIG`` / ``~/.kube/config``.""",
-    )
-    api_host = Unicode(
-        "", config=True,
-        help="""The API server's URL, overriding the kubeconfig's (as ``KubeSpawner.k8s_api_host``).
-        With no kubeconfig and not in a cluster, this alone is enough (no credentials).""",
-    )
-    verify_ssl = Bool(
-        True, config=True, help="Verify the API server's TLS certificate.",
-    )
-    ssl_ca_cert = Unicode(
-        "", config=True, help="A CA bundle file for the API server's certificate.",
-    )
-
     # -- where and how companions run -----------------------------------------------------
 
     user_namespace_template = Unicode(
-        "user-{owner}", config=True,
-        help="""The namespace of a user's companions; ``{owner}`` is the normalised username.
-        Same as the environment spawner's (``KubeSpawner.user_namespace_template``), so
-        they share the user's ResourceQuota.""",
+        "", config=True,
+        help="""The namespace of a user's companions, ``{owner}`` being the normalised
+        username, e.g. ``"datalab-{owner}"``. Empty (default): the environment spawner's,
+        ``user-<owner>`` (``names.user_namespace``), so they share the user's ResourceQuota.""",
     )
     project_namespace_template = Unicode(
-        "project-{project}", config=True,
+        "", config=True,
         help="""The namespace of companions launched for a project (``{project}``: the
-        normalised group name), shared by its members.""",
+        normalised group name), shared by its members. Empty (default): the one the
+        spawner prepares, ``project-<project>`` (``names.project_namespace``).""",
     )
     storage_class = Unicode(
         "", config=True,
@@ -166,15 +143,8 @@ class KubernetesBackend(LoggingConfigurable, CompanionStatus, Backend, metaclass
         that a refusal (quota used up, policy) reaches the user as an error at once.""",
     )
 
-    def __init__(self, parent=None, log=None, catalog=None, ui_prefix=None, **kwargs):
-        if log is not None:
-            kwargs["log"] = log
-        if ui_prefix is not None:
-            kwargs["ui_prefix"] = ui_prefix
-        super().__init__(parent=parent, **kwargs)
-        self.catalog = catalog  # for connection() of companions found again, optional
-        self._client = None
-        self._client_loop = None
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
         self._connections = {}  # key -> connection variables (they hold passwords)
 
     def settings(self):
@@ -186,87 +156,36 @@ class KubernetesBackend(LoggingConfigurable, CompanionStatus, Backend, metaclass
             workspace_path=self.workspace_path, node_selector=dict(self.node_selector),
             tolerations=tuple(self.tolerations), labels=dict(self.extra_labels))
 
-    # -- the API client -------------------------------------------------------------------
-
-    async def _api(self):
-        """(CoreV1Api, AppsV1Api) on this backend's own client, made in the running loop."""
-        from kubernetes_asyncio import client, config
-
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
-            conf = client.Configuration()
-            try:
-                if self.kubeconfig:
-                    await config.load_kube_config(config_file=self.kubeconfig, client_configuration=conf)
-                elif not self.api_host:
-                    try:
-                        config.load_incluster_config(client_configuration=conf)
-                    except config.ConfigException as in_cluster:
-                        try:
-                            await config.load_kube_config(client_configuration=conf)
-                        except (config.ConfigException, OSError) as e:
-                            # both said: the in-cluster reason is the one a pod needs
-                            raise config.ConfigException(f"in the cluster: {in_cluster}; "
-                                                         f"kubeconfig: {e}") from None
-            except (config.ConfigException, OSError) as e:
-                raise BackendError(
-                    f"The Kubernetes API cannot be reached: no usable configuration ({e}).",
-                    f"L'API Kubernetes est injoignable : pas de configuration utilisable ({e}).",
-                    status=503) from None
-            if self.api_host:
-                conf.host = self.api_host
-            if self.ssl_ca_cert:
-                conf.ssl_ca_cert = self.ssl_ca_cert
-            conf.verify_ssl = self.verify_ssl
-            self._client, self._client_loop = client.ApiClient(configuration=conf), loop
-        return client.CoreV1Api(self._client), client.AppsV1Api(self._client)
-
-    async def close(self):
-        if self._client is not None:
-            with contextlib.suppress(Exception):
-                await self._client.close()
-            self._client = None
-
-    async def _call(self, method, *args, missing_ok=False, text=False, **kwargs):
-        """Call an API method; its JSON as a dict (or text). None for a 404 if ``missing_ok``.
-        Refusals raise ``ApiException`` (status, body), as the preloading client does."""
-        from kubernetes_asyncio.client.rest import ApiException
-
-        try:
-            response = await method(*args, _preload_content=False, **kwargs)
-        except OSError as e:  # aiohttp's connection errors
-            raise BackendError(f"The Kubernetes API cannot be reached: {e}",
-                               f"L'API Kubernetes est injoignable : {e}", status=503) from None
-        try:
-            if not 200 <= response.status <= 299:
-                if missing_ok and response.status == 404:
-                    return None
-                error = ApiException(status=response.status, reason=response.reason)
-                error.body = await response.text()
-                raise error
-            return await (response.text() if text else response.json(content_type=None))
-        finally:
-            response.release()
-
     # -- names ------------------------------------------------------------------------------
 
     def namespace_for(self, companion: Companion) -> str:
         """Where it runs: where it already ran (its data is there); else ``project-<project>``
         when it is shared with a project at its first launch (every member's namespace is
         admitted there), else its owner's namespace."""
-        own = self.user_namespace_template.format(owner=companion.owner)
-        project = (self.project_namespace_template.format(project=k8s.platform_name(companion.project))
-                   if companion.project else None)
+        own = self.own_namespace(companion.owner)
+        project = self.shared_namespace(companion.project) if companion.project else None
         if companion.endpoint.get("object") and companion.namespace in (own, project):
             return companion.namespace
-        if project and (companion.shared or companion.namespace in (project, k8s.project_namespace(
+        if project and (companion.shared or companion.namespace in (project, project_namespace(
                 companion.project))):
             return project
         return own
 
+    def own_namespace(self, owner):
+        """The owner's namespace: the template's, else the spawner's (names.user_namespace)."""
+        if self.user_namespace_template:
+            return self.user_namespace_template.format(owner=owner)
+        return user_namespace(owner)
+
+    def shared_namespace(self, project):
+        """A project's namespace: the template's, else the spawner's (names.project_namespace)."""
+        if self.project_namespace_template:
+            return self.project_namespace_template.format(project=platform_name(project))
+        return project_namespace(project)
+
     def names(self, companion: Companion):
         namespace = companion.endpoint.get("namespace") or self.namespace_for(companion)
-        own = self.user_namespace_template.format(owner=companion.owner)
+        own = self.own_namespace(companion.owner)
         return namespace, cm.companion_object_name(companion.owner, companion.name, namespace, own)
 
     def _selector(self, companion):
@@ -290,27 +209,18 @@ class KubernetesBackend(LoggingConfigurable, CompanionStatus, Backend, metaclass
         """What the Deployment's annotation keeps of a companion: everything but secrets."""
         return {k: v for k, v in companion.to_dict().items() if k not in _STATUS_FIELDS}
 
-    def _prefix(self, companion):
-        prefix = companion.endpoint.get("prefix")
-        if prefix is None:
-            prefix = self.ui_prefix.format(owner=companion.owner, name=companion.name)
-        return "/" + prefix.strip("/") if prefix.strip("/") else ""
-
-    async def launch(self, companion: Companion, launch, credentials: dict) -> None:
+    async def start(self, companion: Companion, plan) -> None:
         from kubernetes_asyncio.client.rest import ApiException
 
-        entry = launch.entry
-        if entry.kind != "service" or not entry.service:
-            raise BackendError(f"{entry.id} is not a service", f"{entry.id} n'est pas un service",
-                               status=400)
+        entry = plan.entry
         reason = self.unavailable(entry)
         if reason:
             raise BackendError(reason["en"], reason["fr"], status=503)
         core, apps = await self._api()
         companion.endpoint.pop("namespace", None)  # where it runs is decided here, once
         namespace = self.namespace_for(companion)
-        own = self.user_namespace_template.format(owner=companion.owner)
-        if entry.service.get("workspace_paths") and namespace != own:
+        own = self.own_namespace(companion.owner)
+        if plan.uses_workspace and namespace != own:
             raise BackendError("An app from your workspace runs in your own namespace only: "
                                "launch it for yourself, then share it with the project.",
                                "Une application de votre espace de travail ne tourne que dans votre "
@@ -336,30 +246,20 @@ class KubernetesBackend(LoggingConfigurable, CompanionStatus, Backend, metaclass
         except ApiException as e:
             raise self._refusal(e) from None
         # secrets are made once: the data (PostgreSQL's cluster) was initialised with them
-        kept = {**(companion.secrets or {}), **self._secrets_of(stored)}
-        made = {n: kept.get(n) or secrets_module.token_urlsafe(24)
-                for n in entry.service.get("secrets", [])}
-        prefix = self._prefix(companion)
-        ui = entry.service.get("ui")
-        host = f"{name}.{namespace}.svc.{self.cluster_domain}"
-        port = int(entry.service["port"])
-        companion.namespace, companion.secrets, companion.version = namespace, made, launch.version
-        companion.entry, companion.options = entry.id, dict(launch.options)
+        plan = plan.keeping(self._secrets_of(stored))
+        port, prefix = plan.port, plan.prefix
+        companion.namespace, companion.secrets, companion.version = namespace, dict(plan.secrets), plan.version
+        companion.entry, companion.options = entry.id, dict(plan.options)
         companion.created = companion.created or time.time()
         companion.endpoint = {
-            **companion.endpoint, "namespace": namespace, "object": name, "host": host, "port": port,
-            "prefix": prefix, "ui": f"http://{name}.{namespace}.svc:{port}{prefix}/" if ui else None,
-            "ui_path": ui["path"] if ui else None,
-            "ready_timeout": (entry.service.get("ready") or {}).get("timeout", 60)}
+            **companion.endpoint, "namespace": namespace, "object": name, "port": port,
+            "host": f"{name}.{namespace}.svc.{self.cluster_domain}", "prefix": prefix,
+            "ui": f"http://{name}.{namespace}.svc:{port}{prefix}/" if plan.ui_path else None,
+            "ui_path": plan.ui_path, "ready_timeout": plan.ready_timeout}
         try:
             manifests, connection = cm.companion_manifests(
-                entry, owner=companion.owner, name=companion.name, namespace=namespace,
-                version=launch.version, options=launch.options, secrets=made,
-                credentials=credentials or {}, cpu=launch.cpu, memory=launch.memory,
-                disk=launch.disk, prefix=prefix, project=companion.project, shared=companion.shared,
-                secret_env=launch.secret_env,
-                record=self.record(companion), launched=round(time.time(), 3),
-                settings=self.settings())
+                plan, namespace=namespace, object_name=name, record=self.record(companion),
+                launched=round(time.time(), 3), settings=self.settings())
         except ValueError as e:
             raise BackendError(f"{entry.id}: {e}", f"{entry.id} : {e}") from None
         for manifest in manifests:
@@ -378,7 +278,7 @@ class KubernetesBackend(LoggingConfigurable, CompanionStatus, Backend, metaclass
         (NetworkPolicy ``<name>-members``), or no longer. Called at each launch; the hub
         service calls it when the owner shares or unshares a running companion."""
         namespace, _ = self.names(companion)
-        own = self.user_namespace_template.format(owner=companion.owner)
+        own = self.own_namespace(companion.owner)
         await self._members_policy(companion, bool(companion.shared and companion.project
                                                    and namespace == own))
 
@@ -507,13 +407,7 @@ class KubernetesBackend(LoggingConfigurable, CompanionStatus, Backend, metaclass
                                 host=companion.endpoint["host"], port=companion.endpoint.get("port"),
                                 prefix=companion.endpoint.get("prefix", ""), owner=companion.owner,
                                 name=companion.name, namespace=companion.namespace)
-        out = {}
-        for var, template in (entry.service.get("connection") or {}).items():
-            with contextlib.suppress(KeyError):  # e.g. credentials, known at launch only
-                value = fill_service(template, values)
-                if value:
-                    out[var] = value
-        return out
+        return fill_connection(entry.service.get("connection"), values)  # credentials: at launch only
 
     def ui_target(self, companion: Companion) -> str | None:
         return companion.endpoint.get("ui")

@@ -36,22 +36,23 @@ import contextlib
 import json
 import os
 import re
-import secrets as secrets_module
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
-import psutil
+from traitlets import Bool, Float, List, Unicode, default
 
-from ..catalog import fill_service, service_values
-from .. import sandbox as bubblewrap
 from ..devstack.process import http_status
+from ..names import user_namespace
 from . import Backend, BackendError, Companion, unix_url
-from .processes import (_CHILDREN, HOST, _alive, _drop_root, _exit_code, _sandbox_pid, _signal_group,
-                        _signal_sandboxed, find_command, free_port, tail_lines, unix_http_status)
+from .postgresql import postgresql_argv
+from .processes import (  # noqa: F401 (_drop_root: re-exported for the benchmarks)
+    _CHILDREN, HOST, _alive, _drop_root, _exit_code, _signal_group, _signal_sandboxed, find_command,
+    free_port, spawn, tail_lines, unix_http_status)
 
 NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 RECORD, LOG, EVENTS, DATA, SOCKET = "companion.json", "log", "events.jsonl", "data", "ui.sock"
@@ -64,32 +65,73 @@ def words(en, fr):
     return en if en == fr else f"{en} / {fr}"
 
 
-
 class LocalBackend(Backend):
-    """Companions as local processes under ``root`` (``<state>/services``).
+    """Companions as local processes under ``root``, the embedded default.
 
-    ``workspaces``: the owner's workspace, for apps (``{owner}`` is filled), default
-    ``<root>/../users/{owner}`` (where ``datalab up`` keeps homes).
-    ``ui_prefix``: the URL path the authenticated proxy serves a companion's web UI
-    under (``{owner}``, ``{name}`` filled); UIs are started with it as their base path.
-    A launch may give its own in ``companion.endpoint["prefix"]``.
-    ``client_url``: where kernels reach a UI that listens on a Unix socket (``{owner}``,
-    ``{name}``): the proxy's address on the hub, e.g.
-    ``http://127.0.0.1:8000/services/datalab/open/{owner}/{name}``.
-    ``sandbox``: run each companion in bubblewrap, ``hidden_paths`` hidden (the state dir).
+    Configure it as ``c.LocalBackend.<trait>`` in the config the hub service loads; the
+    service fills ``root``, ``ui_prefix`` and ``client_url`` from its own settings when
+    the config leaves them unset.
     """
 
-    def __init__(self, root, *, workspaces=None, ui_prefix="/services/datalab/proxy/{owner}/{name}",
-                 client_url=None, sandbox=False, hidden_paths=(), which=find_command,
-                 stop_timeout=15):
-        self.root = Path(root).expanduser().absolute()
-        self.workspaces = workspaces or str(self.root.parent / "users" / "{owner}")
-        self.ui_prefix = ui_prefix
-        self.client_url = client_url
-        self.sandbox = sandbox
-        self.hidden_paths = list(hidden_paths)
-        self.which = which
-        self.stop_timeout = stop_timeout
+    root = Unicode(
+        config=True,
+        help="""Where companions keep their records, data and logs, one folder each:
+        ``<root>/<owner>/<name>/``. Default: ``<DatalabService.state_dir>/local``.""",
+    )
+
+    @default("root")
+    def _default_root(self):
+        return os.path.abspath(os.path.join("datalab-services", "local"))
+
+    workspaces = Unicode(
+        config=True,
+        help="""The owner's workspace, which apps serve files of (``{owner}``: the normalised
+        username), e.g. ``/home/{owner}``. Default: ``<root>/../users/{owner}``, where
+        ``datalab up`` keeps homes.""",
+    )
+
+    @default("workspaces")
+    def _default_workspaces(self):
+        return str(self.root_path.parent / "users" / "{owner}")
+
+    ui_prefix = Unicode(
+        "/services/datalab/proxy/{owner}/{name}", config=True,
+        help="""The URL path the authenticated proxy serves a companion's web UI under
+        (``{owner}``, ``{name}`` filled), unless the launch gives its own. UIs are started
+        with it as their base path. The service sets ``<service_prefix>open/{owner}/{name}``.""",
+    )
+    client_url = Unicode(
+        None, allow_none=True, config=True,
+        help="""Where kernels reach a web UI that listens on a Unix socket (``{owner}``,
+        ``{name}``): the proxy's address on the hub, e.g.
+        ``http://127.0.0.1:8000/services/datalab/open/{owner}/{name}``. None: such UIs have
+        no ``{url}`` for clients. The service sets it from ``DatalabService.hub_url``.""",
+    )
+    sandbox = Bool(
+        False, config=True,
+        help="""Run each companion in bubblewrap: its own processes only, the state dir
+        hidden but its own folder (and its owner's workspace for apps).""",
+    )
+    hidden_paths = List(
+        Unicode(), config=True,
+        help="Folders a sandboxed companion sees empty (the stack's state dir: keys, others' data).",
+    )
+    stop_timeout = Float(
+        15.0, config=True,
+        help="Seconds a companion has to stop after its stop signal before it is killed.",
+    )
+
+    def __init__(self, root=None, *, which=find_command, **kwargs):
+        if root is not None:
+            kwargs["root"] = str(root)
+        if "hidden_paths" in kwargs:  # paths given as Path objects, by code
+            kwargs["hidden_paths"] = [str(path) for path in kwargs["hidden_paths"]]
+        self.which = which  # how commands are found (tests give their own)
+        super().__init__(**kwargs)
+
+    @property
+    def root_path(self):
+        return Path(self.root).expanduser().absolute()
 
     # -- files --------------------------------------------------------------------------
 
@@ -99,7 +141,7 @@ class LocalBackend(Backend):
                 raise BackendError(f"{part!r} is not a valid owner or service name",
                                    f"{part!r} n'est pas un nom de propriétaire ou de service valide",
                                    status=400)
-        return self.root / companion.owner / companion.name
+        return self.root_path / companion.owner / companion.name
 
     def _read(self, folder):
         try:
@@ -128,15 +170,12 @@ class LocalBackend(Backend):
     def unavailable(self, entry):
         return entry.local_unavailable(which=self.which)
 
-    async def launch(self, companion: Companion, launch, credentials: dict) -> None:
-        await asyncio.to_thread(self._launch, companion, launch, credentials or {})
+    async def start(self, companion: Companion, plan) -> None:
+        await asyncio.to_thread(self._start, companion, plan)
 
-    def _launch(self, companion, launch, credentials):
-        entry = launch.entry
+    def _start(self, companion, plan):
+        entry = plan.entry
         folder = self.dir(companion)
-        if entry.kind != "service" or not entry.service:
-            raise BackendError(f"{entry.id} is not a service", f"{entry.id} n'est pas un service",
-                               status=400)
         missing = self.unavailable(entry)
         if missing:
             raise BackendError(missing["en"], missing["fr"], status=503)
@@ -149,19 +188,14 @@ class LocalBackend(Backend):
         if record and _alive(record.get("pid"), record.get("pid_started")):
             self._fill(companion, record)  # already running: launching again changes nothing
             return
-        service = entry.service
         # secrets are made once: the data (PostgreSQL's cluster) was initialised with them
-        kept = (record or {}).get("companion", {}).get("secrets") or companion.secrets or {}
-        made = {n: kept.get(n) or secrets_module.token_urlsafe(24) for n in service.get("secrets", [])}
-        local = entry.local
+        plan = plan.keeping((record or {}).get("companion", {}).get("secrets") or {})
+        if record and "prefix" not in companion.endpoint:  # where its UI was
+            plan = replace(plan, prefix=record.get("prefix") or "")
+        local, prefix = entry.local, plan.prefix
         unix = local.get("listen") == "unix"
         sock = folder / SOCKET
         port = None if unix else free_port((record or {}).get("port"))
-        prefix = companion.endpoint["prefix"] if "prefix" in companion.endpoint \
-            else (record or {}).get("prefix")
-        if prefix is None:
-            prefix = self.ui_prefix.format(owner=companion.owner, name=companion.name)
-        prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         data = folder / DATA
         workspace = Path(self.workspaces.format(owner=companion.owner)).expanduser().absolute()
         if unix:  # kernels come through the proxy; None when it has no address (no {url})
@@ -169,73 +203,64 @@ class LocalBackend(Backend):
                 if self.client_url else None
         else:
             url = f"http://{HOST}:{port}{prefix}"
-        values = service_values(launch.options, made, credentials, host=HOST, port=port,
-                                socket=str(sock) if unix else None, url=url, prefix=prefix, owner=companion.owner, name=companion.name,
-                                namespace=companion.namespace or f"user-{companion.owner}",
-                                data=data, run=folder, workspace=workspace)
-        self._check_workspace_paths(service, values, workspace)
+        values = plan.values(host=HOST, port=port, socket=str(sock) if unix else None, url=url,
+                             namespace=companion.namespace or user_namespace(companion.owner),
+                             data=data, run=folder, workspace=workspace)
+        self._check_workspace_files(plan, workspace)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         data.mkdir(mode=0o700, exist_ok=True)
         fresh = record is None
         if fresh:
-            self._event(folder, f"created: {entry.id} {launch.version}")
+            self._event(folder, f"created: {entry.id} {plan.version}")
 
-        def fill(text):
-            try:
-                return fill_service(text, values)
-            except KeyError as e:
-                raise BackendError(f"{entry.id}: no value for {{{e.args[0]}}}",
-                                   f"{entry.id} : pas de valeur pour {{{e.args[0]}}}") from None
+        def fill(text, what):
+            return plan.fill(text, values, what)
 
         env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
                "HOME": str(folder), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC"}
-        env.update({k: fill(v) for k, v in (local.get("env") or {}).items()})
-        env.update({k: str(v) for k, v in launch.env.items()})
+        env.update({k: fill(v, f"local.env.{k}") for k, v in (local.get("env") or {}).items()})
+        env.update(plan.env)
         # the owner's injected secrets: in the environment only, never on the command line
-        env.update({k: str(v) for k, v in launch.secret_env.items() if k not in env})
-        cwd = workspace if service.get("workspace_paths") else folder
+        env.update({k: v for k, v in plan.secret_env.items() if k not in env})
+        cwd = workspace if plan.uses_workspace else folder
         if local.get("runner") == "postgresql":
-            argv = self._postgresql(folder, data, launch.options, made, port)
+            argv = postgresql_argv(folder, data, plan.options, plan.secrets["password"], port,
+                                   which=self.which, sandbox=self.sandbox, log=folder / LOG,
+                                   event=lambda text: self._event(folder, text))
             stop_signal = signal.SIGINT  # fast shutdown: ends sessions, checkpoints
             group = False  # the postmaster stops its own processes
         else:
             for file, text in (local.get("files") or {}).items():
                 fd = os.open(folder / file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "w") as f:
-                    f.write(fill(text))
-            argv = [fill(a) for a in local["cmd"]]
+                    f.write(fill(text, f"local.files.{file}"))
+            argv = [fill(a, f"local.cmd[{i}]") for i, a in enumerate(local["cmd"])]
             argv[0] = self.which(argv[0]) or argv[0]
             stop_signal = signal.SIGTERM
             group = True  # e.g. mlflow's uvicorn worker
-        connection = {}
-        for key, text in service.get("connection", {}).items():
-            with contextlib.suppress(KeyError):  # e.g. no S3 endpoint given: leave it out
-                value = fill_service(text, values)
-                if value:
-                    connection[key] = value
-        ui = service.get("ui")
-        ready = dict(service.get("ready") or {"tcp": True})
+        ready = plan.ready
         if ready.get("exec"):
-            ready["exec"] = [fill(a) for a in ready["exec"]]
+            ready["exec"] = [fill(a, "service.ready.exec") for a in ready["exec"]]
             ready["exec"][0] = self.which(ready["exec"][0]) or ready["exec"][0]
         if unix:
             sock.unlink(missing_ok=True)  # left by a crash: the server would not bind
-        writable = [folder, workspace] if service.get("workspace_paths") else [folder]
+        writable = [folder, workspace] if plan.uses_workspace else [folder]
         nobody = self.sandbox and local.get("runner") == "postgresql" and os.geteuid() == 0
-        pid, started = self._spawn(argv, folder, env, cwd, writable if self.sandbox else None,
-                                   as_nobody=nobody)
+        pid, started = spawn(argv, folder / LOG, env, cwd, writable=writable if self.sandbox else None,
+                             hidden=self.hidden_paths, as_nobody=nobody)
         record = {
-            "companion": {**companion.to_dict(), "secrets": made, "status": "starting",
-                          "version": launch.version, "entry": entry.id,
+            "companion": {**companion.to_dict(), "secrets": dict(plan.secrets), "status": "starting",
+                          "version": plan.version, "entry": entry.id,
                           "created": (record or {}).get("companion", {}).get("created")
                           or companion.created or time.time()},
             "pid": pid, "pid_started": started, "port": port, "prefix": prefix,
             "socket": str(sock) if unix else None, "sandboxed": self.sandbox,
-            "ui": (unix_url(sock, prefix) if unix else f"http://{HOST}:{port}{prefix}") + "/" if ui else None,
-            "ui_path": ui["path"] if ui else None,
-            "ready": ready, "launched": time.time(),
+            "ui": (unix_url(sock, prefix) if unix else f"http://{HOST}:{port}{prefix}") + "/"
+            if plan.ui_path else None,
+            "ui_path": plan.ui_path, "ready": ready, "launched": time.time(),
             "ready_after": None, "wanted": "running", "exit_reported": False,
-            "stop_signal": int(stop_signal), "stop_group": group, "connection": connection, "argv": argv, "cwd": str(cwd),
+            "stop_signal": int(stop_signal), "stop_group": group, "connection": plan.connection(values),
+            "argv": argv, "cwd": str(cwd),
         }
         self._write(folder, record)
         self._event(folder, f"{'started' if fresh else 'started again on its data'}: "
@@ -243,11 +268,13 @@ class LocalBackend(Backend):
                             + (f"its socket {sock.name}" if unix else f"{HOST}:{port}"))
         self._fill(companion, record)
 
-    def _check_workspace_paths(self, service, values, workspace):
-        for option in service.get("workspace_paths", []):
-            value = str(values.get(f"option.{option}", ""))
+    @staticmethod
+    def _check_workspace_files(plan, workspace):
+        """The plan's paths are relative and stay inside; here: not through a symlink
+        either, and the file is there."""
+        for option, value in plan.workspace_files:
             target = (workspace / value).resolve()
-            if not value or Path(value).is_absolute() or not target.is_relative_to(workspace.resolve()):
+            if not target.is_relative_to(workspace.resolve()):
                 raise BackendError(f"{option}: {value!r} must be a path inside your workspace",
                                    f"{option} : {value!r} doit être un chemin dans votre espace de travail",
                                    status=400)
@@ -255,85 +282,6 @@ class LocalBackend(Backend):
                 raise BackendError(f"{option}: {value} does not exist in your workspace",
                                    f"{option} : {value} n'existe pas dans votre espace de travail",
                                    status=400)
-
-    def _postgresql(self, folder, data, options, made, port):
-        """Initialise the cluster on first launch; the argv that serves it."""
-        postgres, initdb = self.which("postgres"), self.which("initdb")
-        as_user = _drop_root()
-        user, database = options.get("user", "postgres"), options.get("database", "postgres")
-        if not (data / "PG_VERSION").exists():
-            for leftover in data.iterdir():  # a first launch that failed halfway
-                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
-            pwfile = folder / ".pwfile"
-            fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(made["password"] + "\n")
-            try:
-                self._run(folder, "initdb", [*as_user, initdb, "-D", str(data), "-U", user,
-                                             f"--pwfile={pwfile}", "-A", "scram-sha-256",
-                                             "-E", "UTF8", "--no-locale", "--no-sync"])
-            finally:
-                pwfile.unlink(missing_ok=True)
-            # like initdb --no-sync: a new, empty cluster has nothing to lose yet (1 s saved)
-            if database != "postgres":
-                self._run(folder, "create database",
-                          [*as_user, postgres, "--single", "-D", str(data), "-c",
-                           "log_min_messages=warning", "-c", "fsync=off", "postgres"],
-                          stdin=f'CREATE DATABASE "{database}" OWNER "{user}";\n')
-            self._event(folder, f"initialised a PostgreSQL cluster with database {database}")
-        # in a sandbox, its own user namespace does what unshare does (unshare cannot map
-        # users there: the sandbox has no capabilities)
-        return [*([] if self.sandbox else as_user), postgres, "-D", str(data), "-p", str(port),
-                "-c", f"listen_addresses={HOST}", "-c", "unix_socket_directories=",
-                "-c", "logging_collector=off"]
-
-    def _run(self, folder, what, argv, stdin=None):
-        with open(folder / LOG, "ab") as log:
-            log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {what}\n".encode())
-            done = subprocess.run(argv, check=False, input=stdin.encode() if stdin else None, stdout=log,
-                                  stderr=subprocess.STDOUT, cwd=folder, timeout=120)
-        if done.returncode != 0:
-            lines = "\n".join(tail_lines(folder / LOG, 8))
-            raise BackendError(f"{what} failed (code {done.returncode}):\n{lines}",
-                               f"{what} a échoué (code {done.returncode}) :\n{lines}")
-
-    def _spawn(self, argv, folder, env, cwd, writable=None, as_nobody=False):
-        """Start ``argv`` in its own session (in a sandbox when ``writable`` is given: the
-        folders it may write); (the PID that lives as long as it, its start time)."""
-        info_read = info_write = None
-        if writable is not None:
-            info_read, info_write = os.pipe()
-            try:
-                argv = bubblewrap.bwrap_argv(argv, writable=writable, hidden=self.hidden_paths,
-                                             chdir=cwd, die_with_parent=False, info_fd=info_write,
-                                             as_nobody=as_nobody)
-            except bubblewrap.SandboxUnavailable as e:
-                os.close(info_read), os.close(info_write)
-                raise BackendError(e.en, e.fr, status=503) from None
-        try:
-            with open(folder / LOG, "ab", buffering=0) as log:
-                log.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting\n".encode())
-                try:
-                    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                            start_new_session=True,
-                                            pass_fds=(info_write,) if info_write else ())
-                except OSError as e:
-                    raise BackendError(f"{argv[0]} could not be started: {e.strerror}",
-                                       f"{argv[0]} n'a pas pu être lancé : {e.strerror}",
-                                       status=503) from None
-        finally:
-            if info_write is not None:
-                os.close(info_write)
-        pid = proc.pid
-        if info_read is not None:
-            pid = _sandbox_pid(info_read, proc)
-        _CHILDREN[pid] = proc
-        try:
-            started = psutil.Process(pid).create_time()
-        except psutil.NoSuchProcess:
-            started = time.time()
-        return pid, started
 
     def _fill(self, companion, record):
         """Bring the caller's Companion up to date with the record."""
@@ -478,7 +426,7 @@ class LocalBackend(Backend):
 
     async def discover(self) -> list[Companion]:
         found = []
-        for path in sorted(self.root.glob(f"*/*/{RECORD}")):
+        for path in sorted(self.root_path.glob(f"*/*/{RECORD}")):
             record = self._read(path.parent)
             if record is None:
                 continue

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psutil
 
+from .. import sandbox as bubblewrap
 from . import BackendError
 
 HOST = "127.0.0.1"
@@ -181,3 +182,42 @@ async def unix_http_status(path, url_path, timeout=2):
 
 
 # -- the backend ----------------------------------------------------------------------------
+
+
+def spawn(argv, log, env, cwd, *, writable=None, hidden=(), as_nobody=False):
+    """Start ``argv`` in its own session, its output appended to ``log`` (in a sandbox when
+    ``writable`` is given: the folders it may write, ``hidden`` seen empty); (the PID that
+    lives as long as it, its start time)."""
+    info_read = info_write = None
+    if writable is not None:
+        info_read, info_write = os.pipe()
+        try:
+            argv = bubblewrap.bwrap_argv(argv, writable=writable, hidden=list(hidden), chdir=cwd,
+                                         die_with_parent=False, info_fd=info_write, as_nobody=as_nobody)
+        except bubblewrap.SandboxUnavailable as e:
+            os.close(info_read), os.close(info_write)
+            raise BackendError(e.en, e.fr, status=503) from None
+    try:
+        with open(log, "ab", buffering=0) as out:
+            out.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting\n".encode())
+            try:
+                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                        stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                        start_new_session=True,
+                                        pass_fds=(info_write,) if info_write else ())
+            except OSError as e:
+                raise BackendError(f"{argv[0]} could not be started: {e.strerror}",
+                                   f"{argv[0]} n'a pas pu être lancé : {e.strerror}",
+                                   status=503) from None
+    finally:
+        if info_write is not None:
+            os.close(info_write)
+    pid = proc.pid
+    if info_read is not None:
+        pid = _sandbox_pid(info_read, proc)
+    _CHILDREN[pid] = proc
+    try:
+        started = psutil.Process(pid).create_time()
+    except psutil.NoSuchProcess:
+        started = time.time()
+    return pid, started

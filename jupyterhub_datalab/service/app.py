@@ -66,10 +66,10 @@ class DatalabService(Application):
 
     backend_options = Dict(
         config=True,
-        help="""Keyword arguments of the backend class. For ``LocalBackend``: ``root`` (where
-        companions keep their data and logs; default ``<state_dir>/local``), ``workspaces``
-        (the owner's workspace for apps, ``{owner}`` filled). Example:
-        ``{"root": "/srv/datalab/services/local", "workspaces": "/home/{owner}"}``.""",
+        help="""Deprecated: configure the backend class itself, as any traitlets class
+        (``c.LocalBackend.root = "/srv/datalab/services/local"``,
+        ``c.KubernetesBackend.storage_class = "fast-ssd"``). Each key given here is still
+        set on the backend's setting of that name, with a warning saying what to write.""",
     )
 
     state_dir = Unicode(
@@ -204,16 +204,14 @@ class DatalabService(Application):
         self.init_backend()
 
     def init_backend(self):
-        cls = self.backend_class
-        params = inspect.signature(cls.__init__).parameters
-        # what this service knows, for the backends that ask for it by name
-        known = {"parent": self, "root": str(Path(self.state_dir) / "local"), "log": self.log,
-                 "catalog": self.catalog, "ui_prefix": self.service_prefix + "open/{owner}/{name}"}
+        """The backend, configured by its own section (``c.LocalBackend``...); what this
+        service knows fills the settings that section leaves unset."""
+        known = {"root": str(Path(self.state_dir) / "local"),
+                 "ui_prefix": self.service_prefix + "open/{owner}/{name}"}
         if self.hub_url:  # where kernels reach a UI through the proxy, with their token
             known["client_url"] = self.hub_url.rstrip("/") + self.service_prefix + "open/{owner}/{name}"
-        kwargs = {k: v for k, v in known.items() if k in params}
-        kwargs.update(self.backend_options)
-        self.backend = cls(**kwargs)
+        self.backend = self.backend_class.configured(self, known, self.backend_options,
+                                                     catalog=self.catalog)
 
     def share_signer(self):
         if not (self.share_signer_file and self.s3_endpoint):

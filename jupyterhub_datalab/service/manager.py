@@ -15,6 +15,7 @@ import time
 
 from ..catalog import OptionsError, drives
 from ..companions import BackendError, Companion
+from ..companions.plan import make_plan
 from ..credentials import CredentialsError, s3_credentials, vault_environment
 from ..server.secrets import injected_secrets
 from ..identity import PROJECT_SLOTS
@@ -218,7 +219,7 @@ class CompanionManager:
         c.status, c.message = "starting", ""
         record.desired = RUNNING
         self.save(record)
-        await self.backend.launch(c, launch, credentials)
+        await self.backend.launch(c, make_plan(c, launch, credentials))
         self.save(record)
 
     async def create(self, person, body):

@@ -18,6 +18,7 @@ from jupyterhub_datalab import kubernetes as k8s
 from jupyterhub_datalab.catalog import check_options, load, shipped_catalog, to_launch
 from jupyterhub_datalab.companions import Companion
 from jupyterhub_datalab.companions.kubernetes import KubernetesBackend
+from jupyterhub_datalab.companions.plan import LaunchPlan, make_plan
 
 pytestmark = pytest.mark.unit
 
@@ -27,6 +28,12 @@ CONTEXT = {"user": {"name": "alice", "email": "alice@example.org", "project": ""
 GENERATED = "generated-password-value-0123456789"
 CREDENTIALS = {"AWS_ENDPOINT_URL": "http://s3.example.org", "AWS_ACCESS_KEY_ID": "AKIA-access-key-id",
                "AWS_SECRET_ACCESS_KEY": "s3-secret-access-key-value", "AWS_SESSION_TOKEN": "sts-session-token"}
+
+
+def plan_of(entry, **fields):
+    """A launch plan made by hand: alice's, no options, no secrets unless given."""
+    return LaunchPlan(**{"owner": "alice", "name": f"{entry.id}-1", "entry": entry,
+                         "version": entry.versions[0], "options": {}, "secrets": {}, **fields})
 
 
 def valid(doc):
@@ -55,11 +62,10 @@ def build(catalog, entry_id, owner="alice", name=None, namespace=None, options=N
                           project=project, shared=shared,
                           endpoint={"prefix": f"/services/datalab/open/{owner}/{name}"})
     secrets = {n: f"{GENERATED}-{n}" for n in entry.service.get("secrets", [])}
+    plan = make_plan(companion, launch, CREDENTIALS, token=lambda: "unused")
+    plan = plan.keeping(secrets)
     manifests, connection = cm.companion_manifests(
-        entry, owner=owner, name=name, namespace=companion.namespace, version=launch.version,
-        options=launch.options, secrets=secrets, credentials=CREDENTIALS, cpu=launch.cpu,
-        memory=launch.memory, disk=launch.disk, prefix=companion.endpoint["prefix"],
-        project=project, shared=shared, record=KubernetesBackend.record(companion), launched=1.5,
+        plan, namespace=companion.namespace, record=KubernetesBackend.record(companion), launched=1.5,
         settings=settings or KubernetesBackend().settings())
     return {m["kind"]: m for m in manifests}, connection, secrets, launch
 
@@ -165,8 +171,8 @@ def test_a_secret_in_an_argument_becomes_a_variable_reference(catalog):
                                         "--dir", "$(not-a-var)"]}
     changed = type(entry)(**{**entry.__dict__, "kubernetes": kube})
     manifests, _ = cm.companion_manifests(
-        changed, owner="alice", name="redis-1", namespace="user-alice", version="8.2.1",
-        options={}, secrets={"password": GENERATED}, disk=1)
+        plan_of(changed, name="redis-1", version="8.2.1", secrets={"password": GENERATED}, disk=1),
+        namespace="user-alice")
     objects = {m["kind"]: valid(m) for m in manifests}
     container = objects["Deployment"]["spec"]["template"]["spec"]["containers"][0]
     assert container["args"] == ["redis-server", "--requirepass", "$(DATALAB_ARG_2)", "--dir", "$$(not-a-var)"]
@@ -265,9 +271,9 @@ def test_long_names_stay_valid(catalog):
 
 def test_no_disk_means_an_empty_dir(catalog):
     entry = catalog["postgresql"]
-    manifests, _ = cm.companion_manifests(entry, owner="alice", name="pg", namespace="user-alice",
-                                           version="17.6", options={"database": "d", "user": "u"},
-                                           secrets={"password": GENERATED}, disk=0)
+    manifests, _ = cm.companion_manifests(
+        plan_of(entry, name="pg", version="17.6", options={"database": "d", "user": "u"},
+                secrets={"password": GENERATED}, disk=0), namespace="user-alice")
     objects = {m["kind"]: valid(m) for m in manifests}
     assert "PersistentVolumeClaim" not in objects
     volumes = objects["Deployment"]["spec"]["template"]["spec"]["volumes"]
@@ -279,10 +285,10 @@ def test_injected_secrets_reach_the_app_only_by_reference(catalog):
     entry = catalog["app"]
     launch = to_launch(entry, check_options(entry, {}, CONTEXT))
     manifests, _ = cm.companion_manifests(
-        entry, owner="alice", name="app-1", namespace="user-alice", version=launch.version,
-        options=launch.options, secrets={}, credentials=CREDENTIALS, prefix="/p",
-        settings=KubernetesBackend().settings(),
-        secret_env={"APP_TOKEN": "injected-value", "APP_FILE": "must-not-win", "bad name": "x"})
+        plan_of(entry, name="app-1", version=launch.version, options=launch.options,
+                credentials=CREDENTIALS, prefix="/p",
+                secret_env={"APP_TOKEN": "injected-value", "APP_FILE": "must-not-win", "bad name": "x"}),
+        namespace="user-alice", settings=KubernetesBackend().settings())
     objects = {m["kind"]: m for m in manifests}
     assert "injected-value" not in json.dumps(objects["Deployment"])
     env = {e["name"]: e for e in objects["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]}

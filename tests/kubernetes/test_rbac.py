@@ -291,6 +291,7 @@ async def test_a_namespace_from_before_the_namespaced_rights_is_skipped_until_it
     datalab-hub binding until their next start; discovering companions must not fail on it
     (a 403 there stopped the datalab service from listing anyone's)."""
     from jupyterhub_datalab import companion_manifests as cm
+    from jupyterhub_datalab.companions.plan import make_plan
 
     objects, settings, account, entries = chart_rbac(helm)
     # dave's namespace and companion, made under the old cluster-wide rights
@@ -299,9 +300,9 @@ async def test_a_namespace_from_before_the_namespaced_rights_is_skipped_until_it
     entry = entries["redis"] if "redis" in entries else entries["postgresql"]
     context = {"user": {"name": "dave", "email": "", "project": "", "projects": []}, "region": {}}
     launch = to_launch(entry, check_options(entry, {}, context))
-    manifests, _ = cm.companion_manifests(entry, owner="dave", name="cache", namespace="user-dave",
-                                          version=launch.version, options=launch.options,
-                                          secrets={n: "s" for n in entry.service.get("secrets", [])},
+    cache = Companion(owner="dave", name="cache", entry=entry.id, version="", options={},
+                      namespace="user-dave", secrets={n: "s" for n in entry.service.get("secrets", [])})
+    manifests, _ = cm.companion_manifests(make_plan(cache, launch), namespace="user-dave",
                                           record={"owner": "dave", "name": "cache", "entry": entry.id,
                                                   "version": "", "options": {}, "namespace": "user-dave"})
 
