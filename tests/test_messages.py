@@ -91,7 +91,7 @@ def test_every_error_raised_in_the_package_has_its_french():
                 continue  # fr=..., or (en, fr) spread from a pair
             if len(node.args) <= french_position(classes[name]):
                 missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)[:110]}")
-    assert seen > 150, seen  # the rule found the package's errors
+    assert seen > 140, seen  # the rule found the package's errors (shared checks merge some)
     assert not missing, f"{len(missing)} errors without French:\n" + "\n".join(missing)
 
 
