@@ -3,8 +3,9 @@
 Run by the hub (``python -m jupyterhub_datalab.service``, see ``hubconfig.service``), it
 reads the hub's environment (``JUPYTERHUB_API_TOKEN``, ``JUPYTERHUB_SERVICE_URL``,
 ``JUPYTERHUB_SERVICE_PREFIX``...) and a traitlets config file, usually the hub's own
-``jupyterhub_config.py``: ``c.DatalabService.*`` and ``c.DatalabCatalog.*`` live beside
-the hub's settings.
+``jupyterhub_config.py``: ``c.DatalabService.*``, ``c.DatalabCatalog.*`` and
+``c.DatalabCredentials.*`` (S3 and Vault, shared with the spawners) live beside the hub's
+settings.
 """
 
 import asyncio
@@ -27,6 +28,7 @@ from traitlets.config import Application
 from .._version import __version__
 from ..catalog import DatalabCatalog
 from ..companions import Backend
+from ..credentials import DatalabCredentials
 from .handlers import api_handlers
 from .share import ShareSigner
 from .hub import HubUsers
@@ -43,7 +45,7 @@ class DatalabService(Application):
 
     aliases: typing.ClassVar[dict] = {"config": "DatalabService.config_file", "state-dir": "DatalabService.state_dir",
                "log-level": "Application.log_level"}
-    classes: typing.ClassVar[list] = [DatalabCatalog]
+    classes: typing.ClassVar[list] = [DatalabCatalog, DatalabCredentials]
     # a config file that fails to load must stop the service, not leave it half-configured
     raise_config_file_errors = True
 
@@ -54,7 +56,8 @@ class DatalabService(Application):
     config_file = Unicode(
         "", config=True,
         help="""A traitlets config file to load, usually the hub's ``jupyterhub_config.py``
-        (its ``c.DatalabService`` and ``c.DatalabCatalog`` sections apply here).""",
+        (its ``c.DatalabService``, ``c.DatalabCatalog`` and ``c.DatalabCredentials`` sections
+        apply here).""",
     )
 
     backend_class = Type(
@@ -145,16 +148,6 @@ class DatalabService(Application):
         help="How many companions one user may have at once (running or stopped).",
     )
 
-    s3_endpoint = Unicode(
-        "", config=True,
-        help="""S3 endpoint (with STS) where companions that keep files (MLflow's artifacts)
-        store them in their owner's space, with the owner's credentials. Empty: no S3.""",
-    )
-    s3_region = Unicode("us-east-1", config=True, help="S3 region given to companions.")
-    s3_project_bucket_template = Unicode(
-        "project-{project}", config=True,
-        help="A project's bucket (as the spawner's): members may share its files.",
-    )
     share_signer_file = Unicode(
         "", config=True,
         help="""A JSON file ``{"access_key": ..., "secret_key": ...}`` of an S3 identity that can
@@ -163,36 +156,18 @@ class DatalabService(Application):
         link signed with a user's STS session dies with it. Empty: users' servers sign with
         their session and cap the link's lifetime to it, saying so. ``datalab up`` makes one.""",
     )
-    s3_role_arn = Unicode(
-        "arn:aws:iam::role/DatalabUser", config=True,
-        help="Role assumed with the owner's datalab identity token (as the spawner does).",
-    )
-    s3_session_duration = Integer(
-        12 * 3600, config=True,
-        help="Lifetime in seconds of the S3 credentials given to a companion (renewed when it restarts).",
-    )
-    s3_personal_bucket_template = Unicode(
-        "user-{username}", config=True,
-        help="The owner's personal bucket, where their companions write; ``{username}`` is normalised.",
-    )
-    vault_addr = Unicode(
-        "", config=True,
-        help="""Vault/OpenBao address: companions whose entry has a ``sets: vault`` option (the
-        app runner) get the owner's secrets marked for injection as variables, read with
-        the owner's own Vault login. Empty: no injection. Same value as the spawner's.""",
-    )
-    vault_role = Unicode("datalab-user", config=True, help="Vault JWT auth role (as the spawner's).")
-    vault_jwt_mount = Unicode("jwt", config=True, help="Mount path of Vault's JWT auth method.")
-    vault_kv_mount = Unicode("secret", config=True, help="The KV v2 mount holding users' secrets.")
-    vault_user_dir_template = Unicode(
-        "users/{username}", config=True, help="The user's directory in the KV mount.",
-    )
-
     catalog = Instance(DatalabCatalog)
 
     @default("catalog")
     def _default_catalog(self):
         return DatalabCatalog(parent=self)
+
+    credentials = Instance(DatalabCredentials)
+
+    @default("credentials")
+    def _default_credentials(self):
+        # c.DatalabCredentials, the same settings as the spawners'
+        return DatalabCredentials(parent=self)
 
     backend = Instance(Backend, allow_none=True)
 
@@ -214,9 +189,10 @@ class DatalabService(Application):
                                                      catalog=self.catalog)
 
     def share_signer(self):
-        if not (self.share_signer_file and self.s3_endpoint):
+        s3 = self.credentials
+        if not (self.share_signer_file and s3.s3_endpoint):
             return None
-        return ShareSigner(self.s3_endpoint, self.s3_region, self.share_signer_file)
+        return ShareSigner(s3.s3_endpoint, s3.s3_region, self.share_signer_file)
 
     def cookie_secret(self):
         path = Path(self.state_dir) / "cookie-secret"

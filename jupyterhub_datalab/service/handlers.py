@@ -223,8 +223,7 @@ class LinkHandler(ApiHandler):
                            "Pas d'identité de signature pour les liens de partage sur cette plateforme.")
         app = self.settings["datalab_config"]
         person = await self.manager.users.person(self.current_user["name"], fresh=True)
-        readable = {app.s3_personal_bucket_template.format(username=person.name),
-                    *(app.s3_project_bucket_template.format(project=g) for g in person.groups)}
+        readable = app.credentials.readable_buckets(person.name, person.groups)
         bucket, key, seconds = check_request(self.body(), readable)
         url = await asyncio.get_running_loop().run_in_executor(None, signer.sign, bucket, key, seconds)
         app.log.info("share link: %s/%s for %s, %d s", bucket, key, person.name, seconds)

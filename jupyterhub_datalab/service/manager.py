@@ -16,7 +16,7 @@ import time
 from ..catalog import OptionsError, drives
 from ..companions import BackendError, Companion
 from ..companions.plan import make_plan
-from ..credentials import CredentialsError, s3_credentials, vault_environment
+from ..credentials import CredentialsError
 from ..server.secrets import injected_secrets
 from ..identity import PROJECT_SLOTS
 from ..names import MAX_LENGTH, companion_suffix, normalize_name, user_namespace
@@ -141,8 +141,8 @@ class CompanionManager:
 
     async def credentials(self, owner):
         """The owner's S3 credentials (for artifacts in their space), or {} without S3."""
-        app = self.app
-        if not app.s3_endpoint:
+        config = self.app.credentials
+        if not config.s3_endpoint:
             return {}
         identity = await self.users.identity_token(owner)
         if not identity:
@@ -150,17 +150,10 @@ class CompanionManager:
                            f"Aucun jeton d'identité pour {owner} : reconnectez-vous au hub.")
         loop = asyncio.get_running_loop()
         try:
-            creds = await loop.run_in_executor(None, lambda: s3_credentials(
-                identity, app.s3_endpoint, app.s3_role_arn, app.s3_region,
-                session_name=owner, duration=app.s3_session_duration))
+            return await loop.run_in_executor(None, config.s3_environment, identity, owner)
         except CredentialsError as e:
-            raise ApiError(503, f"Your S3 credentials could not be obtained: {e}",
-                           f"Vos identifiants S3 n'ont pas pu être obtenus : {e}") from None
-        creds["DATALAB_S3_EXPIRES_AT"] = str(int(creds.pop("expires_at")))
-        bucket = app.s3_personal_bucket_template.format(username=owner)
-        creds["DATALAB_S3_PERSONAL"] = f"s3://{bucket}/"
-        creds["DATALAB_S3_BUCKET"] = bucket
-        return creds
+            raise ApiError(503, f"Your S3 credentials could not be obtained: {e.en}",
+                           f"Vos identifiants S3 n'ont pas pu être obtenus : {e.fr}") from None
 
     def check(self, person, entry_id, options):
         try:
@@ -189,8 +182,8 @@ class CompanionManager:
 
         Read with the owner's own Vault login, so only what they may read; values are
         never stored with the companion's record nor logged (names only)."""
-        app = self.app
-        if not (app.vault_addr and launch.vault and drives(launch.entry, "vault")):
+        config = self.app.credentials
+        if not (config.vault_addr and launch.vault and drives(launch.entry, "vault")):
             return {}
         identity = await self.users.identity_token(owner)
         if not identity:
@@ -199,13 +192,10 @@ class CompanionManager:
         groups = (await self.users.person(owner)).groups[:PROJECT_SLOTS]
         loop = asyncio.get_running_loop()
         try:
-            env = await loop.run_in_executor(None, lambda: vault_environment(
-                identity, app.vault_addr, role=app.vault_role, mount=app.vault_jwt_mount,
-                kv_mount=app.vault_kv_mount, projects=groups,
-                top_dir=app.vault_user_dir_template.format(username=owner)))
+            env = await loop.run_in_executor(None, config.vault_environment, identity, owner, groups)
         except CredentialsError as e:
-            raise ApiError(503, f"Your Vault secrets could not be read: {e}",
-                           f"Vos secrets Vault n'ont pas pu être lus : {e}") from None
+            raise ApiError(503, f"Your Vault secrets could not be read: {e.en}",
+                           f"Vos secrets Vault n'ont pas pu être lus : {e.fr}") from None
         found = await loop.run_in_executor(None, injected_secrets, env)
         self.log.info("Injecting %d secret variables into %s's companion: %s", len(found), owner,
                       ", ".join(sorted(found)) or "-")

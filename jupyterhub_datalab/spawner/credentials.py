@@ -6,10 +6,9 @@ configuration), plus Onyxia's names so Onyxia images work as is."""
 
 import asyncio
 
-from traitlets import HasTraits, Integer, Unicode
+from traitlets import HasTraits, Instance, default
 
-from ..credentials import CredentialsError, s3_credentials, vault_environment
-from ..names import env_suffix
+from ..credentials import CredentialsError, DatalabCredentials
 from ..server.secrets import injected_secrets
 from ..serverlimit import STARTED
 
@@ -17,38 +16,14 @@ from ..serverlimit import STARTED
 class CredentialsMixin(HasTraits):
     """Inject the user's S3 and Vault credentials into the servers they start."""
 
-    s3_endpoint = Unicode(
-        "", config=True,
-        help="S3 endpoint URL (with STS), e.g. ``https://minio.example.gouv.fr``. Empty: no S3.",
+    credentials = Instance(
+        DatalabCredentials,
+        help="Where S3 and Vault are, shared with the datalab service (configure ``DatalabCredentials``).",
     )
-    s3_region = Unicode("us-east-1", config=True, help="S3 region given to clients.")
-    s3_role_arn = Unicode(
-        "arn:aws:iam::role/DatalabUser", config=True,
-        help="Role assumed with the user's datalab identity token (STS AssumeRoleWithWebIdentity).",
-    )
-    s3_personal_bucket_template = Unicode(
-        "user-{username}", config=True,
-        help="The user's personal bucket; ``{username}`` is the normalised username.",
-    )
-    s3_project_bucket_template = Unicode(
-        "project-{project}", config=True,
-        help="Each project's shared bucket; ``{project}`` is the normalised project name.",
-    )
-    s3_session_duration = Integer(
-        12 * 3600, config=True,
-        help="""Lifetime in seconds of the S3 credentials given to a server (STS
-        ``DurationSeconds``, within the role's maximum). Kernels read them from the
-        environment, so they should outlast a working day; the Storage panel renews its
-        own through the hub whenever they expire.""",
-    )
-    vault_addr = Unicode("", config=True, help="Vault/OpenBao address. Empty: no Vault.")
-    vault_role = Unicode("datalab-user", config=True, help="Vault JWT auth role.")
-    vault_jwt_mount = Unicode("jwt", config=True, help="Mount path of Vault's JWT auth method.")
-    vault_kv_mount = Unicode("secret", config=True, help="The KV v2 mount holding users' secrets.")
-    vault_user_dir_template = Unicode(
-        "users/{username}", config=True,
-        help="The user's directory in the KV mount (Onyxia's ``VAULT_TOP_DIR``).",
-    )
+
+    @default("credentials")
+    def _default_credentials(self):
+        return DatalabCredentials(parent=self)
 
     _credential_env = None
 
@@ -67,29 +42,15 @@ class CredentialsMixin(HasTraits):
             self.log.warning("No datalab identity token for %s: no S3/Vault credentials", self.user.name)
             return env
         loop = asyncio.get_running_loop()
-        name = self.user.name
+        name, config = self.user.name, self.credentials
         launch = getattr(self, "launch", None)
-        want_s3 = self.s3_endpoint and (launch is None or launch.s3)
-        want_vault = self.vault_addr and (launch is None or launch.vault)
+        want_s3 = config.s3_endpoint and (launch is None or launch.s3)
+        want_vault = config.vault_addr and (launch is None or launch.vault)
         if want_s3:
             self._say(20, "Getting your S3 credentials", "Obtention de vos identifiants S3")
             try:
-                creds = await loop.run_in_executor(None, lambda: s3_credentials(
-                    identity, self.s3_endpoint, self.s3_role_arn, self.s3_region,
-                    session_name=name, duration=self.s3_session_duration))
-                bucket = self.s3_personal_bucket_template.format(username=name)
-                await loop.run_in_executor(None, _ensure_bucket, creds, bucket)
-                for project in self.projects():
-                    shared = self.s3_project_bucket_template.format(project=project)
-                    await loop.run_in_executor(None, _ensure_bucket, creds, shared)
-                    env[f"DATALAB_S3_PROJECT_{env_suffix(project)}"] = f"s3://{shared}/"
-                env["DATALAB_S3_EXPIRES_AT"] = str(int(creds.pop("expires_at")))
-                env["DATALAB_S3_ROLE_ARN"] = self.s3_role_arn
-                env.update(creds)
-                # Onyxia's images and older clients read these
-                host = self.s3_endpoint.split("://", 1)[-1]
-                env.update({"AWS_S3_ENDPOINT": host, "S3_ENDPOINT": self.s3_endpoint,
-                            "DATALAB_S3_PERSONAL": f"s3://{bucket}/"})
+                env.update(await loop.run_in_executor(None, lambda: config.s3_environment(
+                    identity, name, self.projects(), create_buckets=True)))
             except CredentialsError as e:
                 self.log.warning("S3 credentials for %s: %s", name, e)
         if want_vault:
@@ -109,11 +70,9 @@ class CredentialsMixin(HasTraits):
         return env
 
     async def _vault_env(self, identity):
-        """The user's Vault login as variables (credentials.vault_environment)."""
-        return await asyncio.get_running_loop().run_in_executor(None, lambda: vault_environment(
-            identity, self.vault_addr, role=self.vault_role, mount=self.vault_jwt_mount,
-            kv_mount=self.vault_kv_mount, projects=self.projects(),
-            top_dir=self.vault_user_dir_template.format(username=self.user.name)))
+        """The user's Vault login as variables (``DatalabCredentials.vault_environment``)."""
+        return await asyncio.get_running_loop().run_in_executor(
+            None, self.credentials.vault_environment, identity, self.user.name, self.projects())
 
     async def form_notices(self):
         """What the spawn page says about credentials: which secrets the server will get.
@@ -122,7 +81,7 @@ class CredentialsMixin(HasTraits):
         off or unreachable (the spawn itself reports that)."""
         auth_state = await self.user.get_auth_state() or {}
         identity = auth_state.get("identity_token")
-        if not (self.vault_addr and identity):
+        if not (self.credentials.vault_addr and identity):
             return []
         try:
             env = await self._vault_env(identity)
@@ -175,22 +134,3 @@ class CredentialsMixin(HasTraits):
         env.update(self._credential_env or {})
         return env
 
-
-def _ensure_bucket(creds, bucket):
-    """Create the personal bucket on first use, with the user's own credentials."""
-    import boto3
-    from botocore.exceptions import ClientError
-
-    s3 = boto3.client("s3", endpoint_url=creds["AWS_ENDPOINT_URL"],
-                      region_name=creds["AWS_DEFAULT_REGION"],
-                      aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-                      aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-                      aws_session_token=creds["AWS_SESSION_TOKEN"])
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except ClientError:
-        try:
-            s3.create_bucket(Bucket=bucket)
-        except ClientError as e:
-            raise CredentialsError(f"cannot create the personal bucket {bucket}: "
-                                   f"{e.response.get('Error', {}).get('Code')}") from None
