@@ -4,8 +4,11 @@ from ._version import __version__
 
 
 def _jupyter_server_extension_points():
-    """Load the datalab REST API (storage, secrets) in every single-user server."""
-    return [{"module": "jupyterhub_datalab.server"}]
+    """Load the datalab REST API (storage, secrets) in every single-user server: the
+    ExtensionApp ``server.app.DatalabServerApp`` (imported here only: the hub never does)."""
+    from .server import _jupyter_server_extension_points
+
+    return _jupyter_server_extension_points()
 
 
 def _jupyter_labextension_paths():

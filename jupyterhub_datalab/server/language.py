@@ -11,6 +11,7 @@ is never replaced. The Datalab sidebar follows JupyterLab's language (ITranslato
 
 import json
 import os
+import re
 from pathlib import Path
 
 LOCALES = {"fr": "fr_FR", "en": "en"}
@@ -39,3 +40,20 @@ def apply_language(log, env=None, settings_dir=None):
         log.warning("JupyterLab's language could not be set to %s: %s", locale, e)
         return None
     return locale
+
+
+def chosen_language(settings_dir=None):
+    """The locale (``fr_FR``) the person chose for JupyterLab (Settings > Language: the file
+    without our mark), else None: the first of the datalab's one rule, for API errors."""
+    try:
+        if settings_dir is None:
+            from jupyterlab.commands import get_user_settings_dir
+
+            settings_dir = get_user_settings_dir()
+        text = (Path(settings_dir) / SETTING).read_text()
+    except (OSError, ImportError):
+        return None
+    if text.startswith(MARK):
+        return None  # ours, from the browser at spawn time: not a choice of the person
+    found = re.search(r'"locale"\s*:\s*"([A-Za-z_-]+)"', text)
+    return found.group(1) if found else None

@@ -88,9 +88,12 @@ def check_data(data):
 class Secrets:
     """The owner's Vault spaces."""
 
-    def __init__(self, env=None):
+    def __init__(self, env=None, vault_role=None, vault_jwt_mount=None):
         env = env if env is not None else os.environ
         self.env = env
+        # the admin's role and JWT mount for the re-login (DatalabServerApp's settings)
+        self.vault_role = vault_role or env.get("DATALAB_VAULT_ROLE") or "datalab-user"
+        self.vault_jwt_mount = vault_jwt_mount or env.get("DATALAB_VAULT_JWT_MOUNT") or "jwt"
         self.addr = env.get("VAULT_ADDR", "").rstrip("/")
         self.mount = env.get("VAULT_MOUNT", "secret")
         self.token = env.get("VAULT_TOKEN", "")
@@ -167,8 +170,7 @@ class Secrets:
             identity = user_tokens(self.env.get("JUPYTERHUB_API_URL"),
                                    self.env.get("JUPYTERHUB_API_TOKEN"))["identity_token"]
             self.token = vault_login(identity, self.addr,
-                                     role=self.env.get("DATALAB_VAULT_ROLE") or "datalab-user",
-                                     mount=self.env.get("DATALAB_VAULT_JWT_MOUNT") or "jwt")["VAULT_TOKEN"]
+                                     role=self.vault_role, mount=self.vault_jwt_mount)["VAULT_TOKEN"]
         except (TokensUnavailable, CredentialsError, KeyError):
             return False
         return True

@@ -135,9 +135,12 @@ def explain(error, what, write=False):
 class Storage:
     """The owner's S3 spaces."""
 
-    def __init__(self, env=None):
+    def __init__(self, env=None, service_url=None):
         env = env if env is not None else os.environ
         self.env = env
+        # where share links are signed: DatalabServerApp.service_url (the spawner's variable)
+        self.service_url = (env.get("DATALAB_SERVICE_URL", "") if service_url is None
+                            else service_url).rstrip("/")
         self.username = env.get("DATALAB_USER") or env.get("JUPYTERHUB_USER", "")
         self.endpoint = env.get("AWS_ENDPOINT_URL", "")
         self.region = env.get("AWS_DEFAULT_REGION", "us-east-1")
@@ -324,7 +327,7 @@ class Storage:
 
     def _service_link(self, bucket, key, expires_in):
         """The datalab service's signed link, or None when it has no signer (or no service)."""
-        base = self.env.get("DATALAB_SERVICE_URL", "").rstrip("/")
+        base = self.service_url
         if not base:
             return None
         request = urllib.request.Request(
@@ -340,7 +343,7 @@ class Storage:
                 return None  # no signing identity: the session signs, capped
             try:
                 answer = json.loads(e.read())
-                message, fr = answer.get("message", ""), answer.get("fr", "")
+                message, fr = answer.get("en") or answer.get("message", ""), answer.get("fr", "")
             except (ValueError, AttributeError):
                 message = fr = ""
             raise StorageError(e.code, message or f"The datalab service refused the link (HTTP {e.code}).",

@@ -10,14 +10,13 @@ datalab hub service); ``base`` holds what they share. The routes are here.
 import json
 
 import tornado.web
-from jupyter_server.utils import url_path_join
 
 from ..._version import __version__
 from .base import DatalabHandler
 from .secrets import (SecretActionHandler, SecretHandler, SecretListHandler, SecretSpacesHandler,
                       SecretValueHandler, refresh_kernel_environment)
 from .services import (CatalogHandler, ServicesForwardHandler, call_service, hub_prefix,
-                       refresh_service_environment, service_url)
+                       refresh_service_environment)
 from .storage import (FolderHandler, ListHandler, MoveHandler, ObjectHandler, PreviewHandler,
                       ShareHandler, SpacesHandler, UploadHandler)
 
@@ -26,7 +25,7 @@ __all__ = [
     "MoveHandler", "ObjectHandler", "PreviewHandler", "SecretActionHandler", "SecretHandler",
     "SecretListHandler", "SecretSpacesHandler", "SecretValueHandler", "ServicesForwardHandler",
     "ShareHandler", "SpacesHandler", "UploadHandler", "call_service", "hub_prefix",
-    "refresh_kernel_environment", "refresh_service_environment", "service_url", "setup_handlers",
+    "refresh_kernel_environment", "refresh_service_environment", "routes",
 ]
 
 
@@ -40,25 +39,26 @@ class InfoHandler(DatalabHandler):
         self.finish(json.dumps({"version": __version__, "user": name}))
 
 
-def setup_handlers(web_app):
-    base_url = web_app.settings["base_url"]
-    api = url_path_join(base_url, "datalab", "api")
+def routes():
+    """The extension's routes, relative to the server's base URL (``DatalabServerApp``
+    prefixes it): ``/user/<name>/datalab/api/...``."""
+    api = "datalab/api"
     space = r"/(?P<space>[a-z0-9-]{1,64})"
-    web_app.add_handlers(".*$", [
-        (url_path_join(api, "info"), InfoHandler),
-        (url_path_join(api, "catalog"), CatalogHandler),
-        (url_path_join(api, "storage", "spaces"), SpacesHandler),
-        (url_path_join(api, "storage") + space + "/list", ListHandler),
-        (url_path_join(api, "storage") + space + "/object", ObjectHandler),
-        (url_path_join(api, "storage") + space + "/upload", UploadHandler),
-        (url_path_join(api, "storage") + space + "/folder", FolderHandler),
-        (url_path_join(api, "storage") + space + "/move", MoveHandler),
-        (url_path_join(api, "storage") + space + "/share", ShareHandler),
-        (url_path_join(api, "storage") + space + "/preview", PreviewHandler),
-        (url_path_join(api, "secrets", "spaces"), SecretSpacesHandler),
-        (url_path_join(api, "secrets") + space + "/list", SecretListHandler),
-        (url_path_join(api, "secrets") + space + "/secret", SecretHandler),
-        (url_path_join(api, "secrets") + space + "/value", SecretValueHandler),
-        (url_path_join(api, "secrets") + space + r"/(?P<action>rename|restore|inject)", SecretActionHandler),
-        (url_path_join(api, "services") + r"/(?P<path>.*)", ServicesForwardHandler),
-    ])
+    return [
+        (f"{api}/info", InfoHandler),
+        (f"{api}/catalog", CatalogHandler),
+        (f"{api}/storage/spaces", SpacesHandler),
+        (f"{api}/storage{space}/list", ListHandler),
+        (f"{api}/storage{space}/object", ObjectHandler),
+        (f"{api}/storage{space}/upload", UploadHandler),
+        (f"{api}/storage{space}/folder", FolderHandler),
+        (f"{api}/storage{space}/move", MoveHandler),
+        (f"{api}/storage{space}/share", ShareHandler),
+        (f"{api}/storage{space}/preview", PreviewHandler),
+        (f"{api}/secrets/spaces", SecretSpacesHandler),
+        (f"{api}/secrets{space}/list", SecretListHandler),
+        (f"{api}/secrets{space}/secret", SecretHandler),
+        (f"{api}/secrets{space}/value", SecretValueHandler),
+        (f"{api}/secrets{space}" + r"/(?P<action>rename|restore|inject)", SecretActionHandler),
+        (f"{api}/services" + r"/(?P<path>.*)", ServicesForwardHandler),
+    ]

@@ -6,16 +6,13 @@ import os
 
 import tornado.web
 
+from ...messages import DatalabError
 from ..errors import ServiceError, integer
-from ..secrets import Secrets
 from .base import DatalabHandler
 
 
 def _secrets(handler):
-    settings = handler.settings
-    if "datalab_secrets" not in settings:
-        settings["datalab_secrets"] = Secrets()
-    return settings["datalab_secrets"]
+    return handler.settings["datalab_secrets"]  # DatalabServerApp.initialize_settings
 
 
 class SecretSpacesHandler(DatalabHandler):
@@ -89,11 +86,9 @@ async def refresh_kernel_environment(handler):
     settings = handler.settings
     try:
         env = await handler.run(_secrets(handler).injected_environment)
-    except tornado.web.HTTPError:
+    except DatalabError:
         return
-    if "datalab_injected_keys" not in settings:  # what the spawner injected
-        settings["datalab_injected_keys"] = set(filter(None, os.environ.get(
-            "DATALAB_INJECTED_KEYS", "").split(",")))
+    # at first what the spawner injected (DatalabServerApp.injected_keys)
     for key in settings["datalab_injected_keys"] - set(env):
         os.environ.pop(key, None)
     os.environ.update(env)

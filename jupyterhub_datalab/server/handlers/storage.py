@@ -9,8 +9,9 @@ from urllib.parse import quote
 import tornado.web
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..errors import integer
-from ..storage import Storage, StorageError, check_key, explain
+from ...messages import DatalabError, Message
+from ..errors import ServiceError, integer
+from ..storage import check_key, explain
 from .base import DatalabHandler
 
 PART_SIZE = 8 * 1024 * 1024  # multipart upload part; memory per upload stays near this
@@ -19,10 +20,7 @@ DOWNLOAD_CHUNK = 4 * 1024 * 1024
 
 
 def _storage(handler):
-    settings = handler.settings
-    if "datalab_storage" not in settings:
-        settings["datalab_storage"] = Storage()
-    return settings["datalab_storage"]
+    return handler.settings["datalab_storage"]  # DatalabServerApp.initialize_settings
 
 
 class SpacesHandler(DatalabHandler):
@@ -115,7 +113,7 @@ class UploadHandler(DatalabHandler):
         if self.request.method != "PUT":
             return
         if self.current_user is None:
-            raise tornado.web.HTTPError(403, reason="Not authenticated.")
+            raise ServiceError(403, "Not authenticated.", fr="Non authentifié.")
         # streamed to S3 part by part: the server-wide body limit does not apply
         self.request.connection.set_max_body_size(MAX_OBJECT_SIZE)
         self.request.connection.set_body_timeout(3600)
@@ -126,12 +124,9 @@ class UploadHandler(DatalabHandler):
             self.storage = _storage(self)
             self.bucket, self.full_key = self.storage._where(space, self.key)
             self.client = await self.run(self.storage.client)
-        except StorageError as e:
+        except (DatalabError, tornado.web.HTTPError) as e:
             # answer once the body is read: closing mid-body would break the
             # proxy's kept-alive connection for the next request
-            self.error = tornado.web.HTTPError(e.status, reason=e.message)
-            self.error.__cause__ = e
-        except tornado.web.HTTPError as e:
             self.error = e
         self.buffer = bytearray()
         self.parts = []
@@ -177,9 +172,7 @@ class UploadHandler(DatalabHandler):
         """Abort the upload and keep the error for the answer, once the body is read.
         ``last_step``: the object was being written; without an answer, it may be there."""
         self._abort()
-        error = explain(boto_error, (f"upload {self.key}", f"envoyer {self.key}"), write=last_step)
-        self.error = tornado.web.HTTPError(error.status, reason=error.message)
-        self.error.__cause__ = error  # its French, for write_error
+        self.error = explain(boto_error, Message(f"upload {self.key}", f"envoyer {self.key}"), write=last_step)
         self.buffer = bytearray()
 
     @tornado.web.authenticated
@@ -201,7 +194,7 @@ class UploadHandler(DatalabHandler):
                     MultipartUpload={"Parts": self.parts}))
         except (ClientError, BotoCoreError) as e:
             self._fail(e, last_step=True)
-            raise self.error from self.error.__cause__
+            raise self.error from None
         self.done = True
         self.finish(json.dumps({"key": self.key, "size": self.request.headers.get("Content-Length")}))
 
