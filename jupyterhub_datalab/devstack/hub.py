@@ -133,9 +133,10 @@ def write_config(state, ports):
         "# companion services: local processes, data in <state>/services, stopped with the stack",
         "c.DatalabService.backend_class = 'jupyterhub_datalab.companions.local.LocalBackend'",
         f"c.DatalabService.state_dir = {str(services)!r}",
-        (f"c.DatalabService.backend_options = {{'root': {str(services / 'local')!r}, "
-         f"'workspaces': {str(state / 'users') + '/{owner}'!r}, "
-         f"'sandbox': {sandbox_available()!r}, 'hidden_paths': [{str(state.path)!r}]}}"),
+        f"c.LocalBackend.root = {str(services / 'local')!r}",
+        f"c.LocalBackend.workspaces = {str(state / 'users') + '/{owner}'!r}",
+        f"c.LocalBackend.sandbox = {sandbox_available()!r}",
+        f"c.LocalBackend.hidden_paths = [{str(state.path)!r}]",
         "c.DatalabService.stop_on_exit = True",
         "# share links signed by a read-only identity: they outlive users' STS sessions",
         f"c.DatalabService.share_signer_file = {str(state / SHARE_SIGNER)!r}",

@@ -128,7 +128,10 @@ def _datalab_configure(c):
         backends = {"kubernetes": "jupyterhub_datalab.companions.kubernetes.KubernetesBackend",
                     "local": "jupyterhub_datalab.companions.local.LocalBackend"}
         c.DatalabService.backend_class = backends[service["backend"]]
-        c.DatalabService.backend_options = dict(service["backendOptions"])
+        # the backend's own settings: c.KubernetesBackend.<name> (or c.LocalBackend.<name>)
+        backend_section = c[backends[service["backend"]].rpartition(".")[2]]
+        for name, value in service["backendOptions"].items():
+            setattr(backend_section, name, value)
         c.DatalabService.state_dir = service["stateDir"]
         c.DatalabService.max_services_per_user = service["maxServicesPerUser"]
         # it listens in the hub's pod; users' servers and the proxy come through the
