@@ -139,6 +139,33 @@ def cmd_catalog_validate(args):
     return 0
 
 
+def cmd_policies(args):
+    """Print the S3 and Vault policies a production datalab needs, with the admin's settings."""
+    from .policies import KINDS, render
+
+    credentials = None
+    if args.config:
+        from pathlib import Path
+
+        from traitlets.config import Application
+
+        from .credentials import DatalabCredentials
+
+        class Reader(Application):
+            classes = (DatalabCredentials,)
+
+        path = Path(args.config).expanduser().absolute()
+        reader = Reader()
+        reader.load_config_file(path.name, path=str(path.parent))
+        credentials = DatalabCredentials(config=reader.config)
+    kinds = [args.kind] if args.kind else KINDS
+    for kind in kinds:
+        if len(kinds) > 1:
+            print(f"# --- {kind} ---")
+        print(render(kind, accessor=args.vault_accessor, credentials=credentials))
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="datalab", description="Run the embedded datalab on this machine."
@@ -175,6 +202,21 @@ def build_parser():
     validate.add_argument("paths", nargs="*", metavar="PATH",
                           help="entry files or directories (default: the shipped catalog)")
     validate.set_defaults(func=cmd_catalog_validate)
+
+    policies = sub.add_parser(
+        "policies", help="print the S3 and Vault policies to give a production S3 and Vault",
+        description="The policies `datalab up` applies to its own S3 and Vault, for yours: "
+        "s3 (the users' role policy, JSON), s3-trust (its trust policy), vault (the ACL "
+        "policy, HCL), vault-role (the JWT auth role, JSON for `vault write ... @role.json`).")
+    policies.add_argument("kind", nargs="?", choices=["s3", "s3-trust", "vault", "vault-role"],
+                          help="one policy (default: all of them)")
+    policies.add_argument("--config", metavar="FILE",
+                          help="a config file whose c.DatalabCredentials (bucket templates, KV "
+                          "mount, user directory) the policies follow")
+    policies.add_argument("--vault-accessor", default="<jwt accessor>", metavar="ACCESSOR",
+                          help="the accessor of Vault's JWT auth mount "
+                          "(vault auth list -format=json | jq -r '.\"jwt/\".accessor')")
+    policies.set_defaults(func=cmd_policies)
     return parser
 
 

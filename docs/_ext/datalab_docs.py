@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import typing
 from pathlib import Path
 
 from docutils import nodes
@@ -201,8 +202,32 @@ def retarget_external_links(app, doctree) -> None:
         node.replace_self(xref)
 
 
+class DatalabPolicy(SphinxDirective):
+    """``datalab-policy <s3|s3-trust|vault|vault-role>``: that policy as
+    ``jupyterhub_datalab.policies`` builds it (what ``datalab up`` applies and ``datalab
+    policies`` prints), so the guide never spells one by hand. ``:accessor:`` names the
+    Vault JWT mount's accessor (default ``<jwt accessor>``)."""
+
+    required_arguments = 1
+    option_spec: typing.ClassVar[dict] = {"accessor": str}
+
+    def run(self) -> list[nodes.Node]:
+        from jupyterhub_datalab.policies import render
+
+        kind = self.arguments[0]
+        try:
+            text = render(kind, accessor=self.options.get("accessor", "<jwt accessor>"))
+        except ValueError as e:
+            logger.warning("datalab-policy: %s", e, location=self.get_location())
+            return []
+        block = nodes.literal_block(text, text)
+        block["language"] = "text" if kind == "vault" else "json"  # {{templates}} defeat the HCL lexer
+        return [block]
+
+
 def setup(app):
     app.add_directive("datalab-traits", DatalabTraits)
+    app.add_directive("datalab-policy", DatalabPolicy)
     # before the download collector (priority 500) registers it as a download
     app.connect("doctree-read", retarget_external_links, priority=400)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

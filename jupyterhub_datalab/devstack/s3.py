@@ -3,7 +3,7 @@
 import json
 import secrets
 
-from ..identity import PROJECT_SLOTS
+from .. import policies
 from .errors import StackError
 from .ports import identity_issuer
 from .process import Component, http_status, installed_command
@@ -14,7 +14,9 @@ USER_ROLE_ARN = "arn:aws:iam::role/DatalabUser"
 
 def iam_config(state, ports):
     """STS trusting only the hub's datalab identity tokens, and the users' policies:
-    ``user-<name>`` for each user, ``project-<project>`` for each project's members.
+    ``user-<name>`` for each user, ``project-<project>`` for each project's members,
+    from :mod:`jupyterhub_datalab.policies` (what ``datalab policies`` prints for a
+    production S3).
 
     Policies see ``preferred_username`` from a datalab identity token: always a
     normalised name (``[a-z0-9-]``), so no claim can widen a resource pattern.
@@ -23,8 +25,6 @@ def iam_config(state, ports):
 
     signing_key = state.secret("s3/sts-signing-key", nbytes=32)
     issuer = identity_issuer(ports)
-    personal = "arn:aws:s3:::user-${jwt:preferred_username}"
-    projects = [f"arn:aws:s3:::project-${{jwt:project_{i}}}" for i in range(1, PROJECT_SLOTS + 1)]
     sts = {
         "tokenDuration": "1h",
         "maxSessionLength": "12h",
@@ -46,22 +46,10 @@ def iam_config(state, ports):
         "roles": [{
             "roleName": "DatalabUser",
             "roleArn": USER_ROLE_ARN,
-            "trustPolicy": {"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Federated": "datalab"},
-                "Action": ["sts:AssumeRoleWithWebIdentity"],
-            }]},
-            "attachedPolicies": ["DatalabPersonalSpace"],
+            "trustPolicy": policies.s3_trust_policy("datalab"),
+            "attachedPolicies": [policies.S3_POLICY_NAME],
         }],
-        "policies": [{
-            "name": "DatalabPersonalSpace",
-            "document": {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": ["s3:*"], "Resource": [personal, personal + "/*"]},
-                {"Effect": "Allow", "Action": ["s3:*"],
-                 "Resource": projects + [p + "/*" for p in projects]},
-                {"Effect": "Allow", "Action": ["sts:ValidateSession"], "Resource": ["*"]},
-            ]},
-        }],
+        "policies": [{"name": policies.S3_POLICY_NAME, "document": policies.s3_policy()}],
     }
 
 

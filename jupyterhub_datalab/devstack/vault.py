@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 
-from ..identity import PROJECT_SLOTS
+from .. import policies
 from .errors import StackError
 from .process import Component, http_status
 
@@ -119,39 +119,11 @@ JWT_MOUNT = "jwt"
 USER_ROLE = "datalab-user"
 
 
-def _subtree(path):
-    return f"""
-path "{KV_MOUNT}/data/{path}/*" {{
-  capabilities = ["create", "read", "update", "patch", "delete", "list"]
-}}
-path "{KV_MOUNT}/metadata/{path}/*" {{
-  capabilities = ["create", "update", "patch", "read", "list", "delete"]
-}}
-path "{KV_MOUNT}/metadata/{path}" {{
-  capabilities = ["list"]
-}}
-path "{KV_MOUNT}/delete/{path}/*" {{
-  capabilities = ["update"]
-}}
-path "{KV_MOUNT}/undelete/{path}/*" {{
-  capabilities = ["update"]
-}}
-path "{KV_MOUNT}/destroy/{path}/*" {{
-  capabilities = ["update"]
-}}
-"""
-
-
 def user_policy(accessor):
-    """Each user's KV v2 subtree ``secret/users/<name>/``, the name taken from the
-    identity alias (the normalised ``preferred_username`` of a datalab identity token),
-    and ``secret/projects/<project>/`` for each project slot of the token (a slot the
-    token lacks leaves its template unresolved, and Vault then skips that path)."""
-    me = f"{{{{identity.entity.aliases.{accessor}.name}}}}"
-    projects = "".join(
-        _subtree(f"projects/{{{{identity.entity.aliases.{accessor}.metadata.project_{i}}}}}")
-        for i in range(1, PROJECT_SLOTS + 1))
-    return _subtree(f"users/{me}") + projects
+    """Each user's KV v2 subtree ``secret/users/<name>/`` and each project slot's
+    ``secret/projects/<project>/``: :func:`jupyterhub_datalab.policies.vault_policy`,
+    what ``datalab policies`` prints for a production Vault."""
+    return policies.vault_policy(accessor, KV_MOUNT)
 
 
 def configure_jwt_auth(state, ports, root_token, issuer, public_key_pem):
@@ -170,14 +142,5 @@ def configure_jwt_auth(state, ports, root_token, issuer, public_key_pem):
     }, token=root_token)
     _call(addr, "PUT", f"sys/policies/acl/{USER_ROLE}", {"policy": user_policy(accessor)},
           token=root_token)
-    _call(addr, "POST", f"auth/{JWT_MOUNT}/role/{USER_ROLE}", {
-        "role_type": "jwt",
-        "bound_audiences": ["datalab"],
-        "user_claim": "preferred_username",
-        "groups_claim": "groups",
-        "claim_mappings": {"preferred_username": "username",
-                           **{f"project_{i}": f"project_{i}" for i in range(1, PROJECT_SLOTS + 1)}},
-        "token_policies": [USER_ROLE],
-        "token_ttl": "1h",
-        "token_max_ttl": "12h",
-    }, token=root_token)
+    _call(addr, "POST", f"auth/{JWT_MOUNT}/role/{USER_ROLE}", policies.vault_role(USER_ROLE),
+          token=root_token)
