@@ -290,8 +290,7 @@ def test_a_hashed_username_spawns_a_server_and_a_training_under_restricted(hub, 
     z2jh's privileged init container made user pods fail Pod Security. Here jean.dupont's
     servers start through the REST API, on the strict emulated API that admits pods by the
     namespace's level."""
-    from jupyterhub_datalab.companion_manifests import kubespawner_username
-    from jupyterhub_datalab.names import normalize_name
+    from jupyterhub_datalab.names import normalize_name, pvc_name
 
     name = normalize_name("jean.dupont")
     assert "--" in name
@@ -308,7 +307,7 @@ def test_a_hashed_username_spawns_a_server_and_a_training_under_restricted(hub, 
     for server in ("lab", "training"):
         # KubeSpawner's own slug of the name (it hashes a name holding "--" once more),
         # the one companions use to mount the workspace
-        assert f"claim-{kubespawner_username(name)}--{server}" in claims, claims
+        assert pvc_name(name, server) in claims, claims
         r = requests.get(f"{hub.url}/user/{name}/{server}/api/status", timeout=30,
                          headers={"Authorization": f"token {TOKEN}"})
         assert r.status_code == 200, r.text
