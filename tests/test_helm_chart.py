@@ -285,12 +285,15 @@ report = {"authenticator": type(auth).__module__ + "." + type(auth).__name__,
           "auth": {n: getattr(auth, n) for n in names},
           "allowed_groups": sorted(auth.allowed_groups), "admin_groups": sorted(auth.admin_groups),
           "jwks_keys": len(auth.identity.jwks()["keys"])}
-names = ("s3_endpoint s3_region s3_role_arn s3_session_duration vault_addr vault_role vault_jwt_mount "
-         "vault_kv_mount vault_user_dir_template hub_namespace user_quota project_quota limit_range "
+names = ("hub_namespace user_quota project_quota limit_range "
          "gpu_resource_name gpu_node_selector gpu_tolerations namespace_labels manage_namespaces "
          "cpu_guarantee_ratio mem_guarantee_ratio default_entry environment server_token_scopes "
          "hub_namespace_role hub_service_account").split()
 report["spawner_traits"] = {n: getattr(spawner, n) for n in names}
+credentials = ("s3_endpoint s3_region s3_role_arn s3_session_duration s3_personal_bucket_template "
+               "s3_project_bucket_template vault_addr vault_role vault_jwt_mount vault_kv_mount "
+               "vault_user_dir_template").split()
+report["spawner_credentials"] = {n: getattr(spawner.credentials, n) for n in credentials}
 report["hub"] = {"hub_connect_url": app.hub_connect_url, "allow_named_servers": app.allow_named_servers,
                  "named_server_limit_per_user": getattr(app.named_server_limit_per_user, "limit", app.named_server_limit_per_user),
                  "services": app.services, "roles": [r["name"] for r in app.load_roles]}
@@ -298,9 +301,10 @@ report["hub"] = {"hub_connect_url": app.hub_connect_url, "allow_named_servers": 
 service = DatalabService()
 service.load_config_file(app.services[-1]["command"][-1])
 cfg = service.config.DatalabService
-report["service"] = {k: cfg[k] for k in ("backend_class", "bind_url", "state_dir", "s3_endpoint",
+report["service"] = {k: cfg[k] for k in ("backend_class", "bind_url", "state_dir",
                                           "max_services_per_user", "apps_url", "apps_bind_url", "hub_url")
                      if k in cfg}
+report["service_credentials"] = {n: getattr(service.credentials, n) for n in credentials}
 catalog = DatalabCatalog(config=service.config)
 entries, errors = catalog.load()
 report["catalog"] = {"sources": catalog.sources, "entries": sorted(entries),
@@ -362,12 +366,17 @@ def test_full_hub_config_loads_in_jupyterhub(helm, tmp_path):
     assert auth["included_group_pattern"] == "datalab-.*"
     assert auth["allow_all"] is False and report["allowed_groups"] == ["ml", "stats"]
     assert report["admin_groups"] == ["admins"] and report["jwks_keys"] == 1
-    s = report["spawner_traits"]
+    # S3 and Vault: one section (DatalabCredentials), the same for the spawner and the service
+    # (seen before: the service's project bucket kept its default while the spawner's was set)
+    s = report["spawner_credentials"]
+    assert report["service_credentials"] == s
     assert s["s3_endpoint"] == "https://minio.example.gouv.fr"
     assert s["s3_role_arn"] == "arn:minio:iam:::role/datalab-user"
     assert s["s3_region"] == "eu-west-3" and s["s3_session_duration"] == 28800
+    assert s["s3_project_bucket_template"] == "datalab-project-{project}"
     assert (s["vault_addr"], s["vault_role"], s["vault_jwt_mount"], s["vault_kv_mount"]) == \
         ("https://vault.example.gouv.fr", "datalab-user", "jwt-datalab", "onyxia-kv")
+    s = report["spawner_traits"]
     assert s["hub_namespace"] == ns
     # the hub's rights in the namespaces it creates: the chart's namespaced role
     assert (s["hub_namespace_role"], s["hub_service_account"]) == (f"datalab-hub-{ns}", "hub")
@@ -395,7 +404,7 @@ def test_full_hub_config_loads_in_jupyterhub(helm, tmp_path):
     assert report["service"] == {
         "backend_class": "jupyterhub_datalab.companions.kubernetes.KubernetesBackend",
         "bind_url": "http://0.0.0.0:10101", "state_dir": "/srv/jupyterhub/datalab-service",
-        "s3_endpoint": "https://minio.example.gouv.fr", "max_services_per_user": 5,
+        "max_services_per_user": 5,
         # companions' web UIs on origins of their own
         "apps_url": "https://{name}--{owner}.apps.datalab.example.org", "apps_bind_url": "http://0.0.0.0:10102",
         "hub_url": "https://datalab.example.org"}
@@ -411,9 +420,9 @@ def test_default_hub_config_loads_in_jupyterhub(helm, tmp_path):
     ok, docs, _, _ = helm()
     assert ok, docs
     report, _ = load_hub_config(docs, tmp_path, helm.kubeconfig)
+    # unset values leave the defaults
+    assert report["spawner_credentials"]["s3_endpoint"] == "" == report["service_credentials"]["vault_addr"]
     s = report["spawner_traits"]
-    # unset values leave the spawner's own defaults
-    assert s["s3_endpoint"] == "" and s["vault_addr"] == ""
     assert s["user_quota"]["limits.cpu"] == "16" and s["gpu_resource_name"] == "nvidia.com/gpu"
     assert s["gpu_tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
     assert report["auth"]["issuer"] == "" and report["auth"]["allow_all"] is True

@@ -3,7 +3,7 @@
 # - in the hub, from z2jh's jupyterhub_config.py (hub.extraConfig.datalab), after every
 #   Zero to JupyterHub setting: `c` is the hub's config;
 # - in the datalab service (`python -m jupyterhub_datalab.service --config <this file>`),
-#   which reads its own sections (DatalabService, DatalabCatalog) from the same `c`.
+#   which reads its own sections (DatalabService, DatalabCatalog, DatalabCredentials) from the same `c`.
 # The values come from settings.json beside it: the chart's `datalab:` values plus what
 # the release computed (URLs, namespace).
 # ruff: noqa: F821  (`c` is given by the loader)
@@ -73,21 +73,21 @@ def _datalab_configure(c):
     auth.identity_key_file = str(mounted("/usr/local/etc/datalab/identity/identity-key.pem"))
     auth.identity_token_lifetime = d["identity"]["tokenLifetime"]
 
-    # -- S3 and Vault (the spawner, and the service for companions) ----------------------
+    # -- S3 and Vault: one section, read by the spawner and by the service for companions --
     s3, vault = d["s3"], d["vault"]
-    for section in (c.DatalabKubeSpawner, c.DatalabService):
-        section.s3_endpoint = s3["endpoint"]
-        section.s3_region = s3["region"]
-        section.s3_role_arn = s3["roleArn"]
-        section.s3_personal_bucket_template = s3["personalBucketTemplate"]
-        section.s3_session_duration = s3["sessionDuration"]
-        section.vault_addr = vault["addr"]
-        section.vault_role = vault["role"]
-        section.vault_jwt_mount = vault["jwtMount"]
-        section.vault_kv_mount = vault["kvMount"]
-        section.vault_user_dir_template = vault["userDirTemplate"]
+    credentials = c.DatalabCredentials
+    credentials.s3_endpoint = s3["endpoint"]
+    credentials.s3_region = s3["region"]
+    credentials.s3_role_arn = s3["roleArn"]
+    credentials.s3_personal_bucket_template = s3["personalBucketTemplate"]
+    credentials.s3_project_bucket_template = s3["projectBucketTemplate"]
+    credentials.s3_session_duration = s3["sessionDuration"]
+    credentials.vault_addr = vault["addr"]
+    credentials.vault_role = vault["role"]
+    credentials.vault_jwt_mount = vault["jwtMount"]
+    credentials.vault_kv_mount = vault["kvMount"]
+    credentials.vault_user_dir_template = vault["userDirTemplate"]
     spawner = c.DatalabKubeSpawner
-    spawner.s3_project_bucket_template = s3["projectBucketTemplate"]
 
     # -- namespaces, quotas, GPUs ------------------------------------------------------
     ns = d["namespaces"]
