@@ -282,3 +282,39 @@ async def test_no_cluster_address_says_the_in_cluster_reason(catalog, tmp_path, 
         assert "Service host/port is not set" in refused.value.en, refused.value.en
     finally:
         await lost.close()
+
+
+@pytest.mark.asyncio
+async def test_an_app_of_jean_dupont_mounts_the_workspace_kubespawner_made(cluster, catalog, backend):
+    """Seen before: for jean.dupont (a name the datalab hashes) KubeSpawner names the home
+    disk ``claim-jean-dupont-c6314bcbcd---aeaf18ec`` while apps mounted ``claim-<name>``:
+    the app's pod waited for a disk that never existed. Here the disk is the one
+    KubeSpawner's own template expansion names, and the app's pod mounts it."""
+    from types import SimpleNamespace
+
+    from kubespawner import KubeSpawner
+
+    from jupyterhub_datalab.names import normalize_name, user_namespace
+
+    owner = normalize_name("jean.dupont")
+    namespace = user_namespace(owner)
+    prepare(cluster, namespace, {"limits.cpu": "4", "limits.memory": "16Gi"})
+    spawner = SimpleNamespace(user=SimpleNamespace(name=owner, id=7), name="", slug_scheme="safe",
+                              _namespace_default=lambda: "datalab")
+    claim = KubeSpawner._expand_user_properties(spawner, "claim-{username}")
+    home = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": claim, "namespace": namespace},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+    made = requests.post(f"{cluster.url}/api/v1/namespaces/{namespace}/persistentvolumeclaims",
+                         json=home, timeout=10)
+    assert made.status_code in (200, 201), made.text
+    c = companion("app", "dash", owner=owner)
+    await backend.launch(c, launch_of(catalog, "app", {"file": "apps/dash.py"}), {})
+    assert (await backend.status(c))[0] == "ready"
+    [pod] = objects(cluster, "Pod", namespace).values()
+    mounted = {v["persistentVolumeClaim"]["claimName"] for v in pod["spec"]["volumes"]
+               if "persistentVolumeClaim" in v}
+    assert mounted == {claim}, (mounted, sorted(objects(cluster, "PersistentVolumeClaim", namespace)))
+    assert claim in objects(cluster, "PersistentVolumeClaim", namespace)
+    await backend.delete(c)
+    assert claim in objects(cluster, "PersistentVolumeClaim", namespace)  # the workspace stays
