@@ -25,6 +25,7 @@ from .identity import PROJECT_SLOTS
 from .names import (
     PERSONAL_BUCKET_TEMPLATE,
     PROJECT_BUCKET_TEMPLATE,
+    VAULT_PROJECT_DIR_TEMPLATE,
     VAULT_USER_DIR_TEMPLATE,
 )
 
@@ -105,8 +106,9 @@ def vault_policy(accessor, kv_mount="secret", user_dir_template=VAULT_USER_DIR_T
     unresolved, and Vault then skips that path)."""
     alias = f"identity.entity.aliases.{accessor}"
     me = user_dir_template.format(username=f"{{{{{alias}.name}}}}")
-    projects = "".join(_subtree(kv_mount, f"projects/{{{{{alias}.metadata.project_{i}}}}}")
-                       for i in _slots(project_slots))
+    projects = "".join(
+        _subtree(kv_mount, VAULT_PROJECT_DIR_TEMPLATE.format(project=f"{{{{{alias}.metadata.project_{i}}}}}"))
+        for i in _slots(project_slots))
     return _subtree(kv_mount, me) + projects
 
 
