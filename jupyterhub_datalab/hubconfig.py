@@ -8,7 +8,8 @@ then set the few things only you know (``c.DatalabOAuthenticator.issuer``,
 
 With ``service_url``, the datalab service (companion services, the Services panel) is
 registered as a hub-managed service at ``/services/datalab/``; its own settings
-(``c.DatalabService.*``) go in the same file, which the service reads too.
+(``c.DatalabService.*``) go in the same file, which the service reads too, as it reads
+``c.DatalabCatalog`` and ``c.DatalabCredentials`` (S3 and Vault, set once for both).
 """
 
 import os

@@ -6,7 +6,8 @@ every option (form posts and the REST API alike go through ``apply_user_options`
 and progress messages. Each spawner only says how to run a checked ``Launch``.
 
 ``CredentialsMixin`` is written once for every spawner: at each start it exchanges
-the user's datalab identity token for S3 and Vault credentials and hands them to
+the user's datalab identity token for S3 and Vault credentials (where they are:
+``c.DatalabCredentials``, shared with the datalab service) and hands them to
 the server as the standard environment variables (boto3, s3fs, pandas, duckdb and
 hvac work with no configuration), plus Onyxia's names so Onyxia images work as is.
 
