@@ -4,7 +4,9 @@ Every API call is authenticated by a hub token (``Authorization: token ...``) ho
 ``access:services!service=datalab``; the caller is the token's owner. Users' servers
 forward their panel's calls with their own ``$JUPYTERHUB_API_TOKEN``. Browser cookies
 are not accepted here (only by the web-UI proxy), so no page can call this API on a
-user's behalf. Errors are ``{"message": "en / fr"}``.
+user's behalf. Errors are ``{"message", "en", "fr"[, "field"]}``: ``message`` in the
+caller's ``Accept-Language`` (a user's server forwards its person's language), both
+languages (``en / fr``) when the caller names none.
 """
 
 import asyncio
@@ -14,6 +16,8 @@ import time
 from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 
+from ..i18n import pick_language
+from ..messages import DatalabError
 from .errors import ApiError
 from .manager import OWNER
 from .share import check_request
@@ -76,12 +80,18 @@ class ApiHandler(AuthenticatedMixin, web.RequestHandler):
                            "Le corps de la requête doit être un objet JSON.")
         return data
 
+    def language(self):
+        """``en``/``fr`` as the caller's Accept-Language asks, or None (both) without one."""
+        header = self.request.headers.get("Accept-Language", "")
+        return pick_language(header) if header.strip() else None
+
     def _handle_request_exception(self, e):
-        if isinstance(e, ApiError):
+        if isinstance(e, DatalabError):  # ApiError, and a backend's or the catalog's refusal
             if not self._finished:
                 self.clear()
-                self.set_status(e.status)
-                self.finish(json.dumps({"message": e.message, "en": e.en, "fr": e.fr}))
+                self.set_status(e.status if 400 <= e.status < 600 else 500)
+                self.set_header("Content-Type", "application/json")
+                self.finish(json.dumps(e.to_json(self.language())))
             return
         super()._handle_request_exception(e)
 
@@ -89,11 +99,11 @@ class ApiHandler(AuthenticatedMixin, web.RequestHandler):
         # tornado's own errors (404 route, 405...) and bugs: words, never a traceback
         self.set_header("Content-Type", "application/json")
         if status_code >= 500:
-            message = ("The datalab service failed; the administrator will find why in its log. / "
-                       "Le service datalab a échoué ; l'administrateur trouvera pourquoi dans son journal.")
+            error = ApiError(status_code, "The datalab service failed; the administrator will find why in its log.",
+                             fr="Le service datalab a échoué ; l'administrateur trouvera pourquoi dans son journal.")
         else:
-            message = self._reason
-        self.finish(json.dumps({"message": message}))
+            error = ApiError(status_code, self._reason, fr=self._reason)
+        self.finish(json.dumps(error.to_json(self.language())))
 
 
 class CatalogHandler(ApiHandler):

@@ -36,7 +36,7 @@ from tornado.netutil import Resolver
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, websocket_connect
 
 from ..companions import unix_socket_of
-
+from ..i18n import pick_language
 from .apps import SESSION_COOKIE, SESSION_DAYS, TICKET_ARG, without_ticket
 from .errors import ApiError
 from .handlers import AuthenticatedMixin
@@ -176,11 +176,15 @@ class UIProxyHandler(AuthenticatedMixin, WebSocketHandler):
     def _handle_request_exception(self, e):
         if isinstance(e, ApiError):
             if not self._finished:
+                # a page for a person: in the browser's language first, the other one after
+                lang = pick_language(self.request.headers.get("Accept-Language", ""))
+                other = "en" if lang == "fr" else "fr"
                 self.clear()
                 self.set_status(e.status)
                 self.set_header("Content-Type", "text/html; charset=utf-8")
-                self.finish(f"<!doctype html><title>{e.status}</title><p>{html.escape(e.en)}</p>"
-                            f"<p lang='fr'>{html.escape(e.fr)}</p>")
+                self.finish(f"<!doctype html><html lang='{lang}'><title>{e.status}</title>"
+                            f"<p>{html.escape(e.text(lang))}</p>"
+                            + (f"<p lang='{other}'>{html.escape(e.text(other))}</p>" if e.has_french else ""))
             return
         super()._handle_request_exception(e)
 

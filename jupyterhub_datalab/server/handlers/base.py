@@ -42,8 +42,13 @@ class DatalabHandler(APIHandler):
         """The caller's language by the datalab's one rule: the person's choice (JupyterLab's
         language, once chosen in Settings > Language), else the browser's Accept-Language,
         else the hub's choice at spawn time (which fell back on the login's ``locale``)."""
-        return pick_language(chosen_language(), self.request.headers.get("Accept-Language", ""),
-                             self.datalab.language if APP in self.settings else "")
+        return self.asked_language() or pick_language(self.datalab.language if APP in self.settings else "")
+
+    def asked_language(self):
+        """The first two steps of that rule only (None when neither says): what calls
+        forwarded to the datalab service pass on, which otherwise answers in both."""
+        chosen, header = chosen_language(), self.request.headers.get("Accept-Language", "")
+        return pick_language(chosen, header) if chosen or header.strip() else None
 
     def write_error(self, status_code, **kwargs):
         exc = kwargs.get("exc_info", (None, None, None))[1]

@@ -54,7 +54,7 @@ class ServicesForwardHandler(DatalabHandler):
     async def forward(self, path):
         body = self.request.body if self.request.method in ("POST", "PUT", "PATCH") else None
         status, answer = await call_service(self.datalab, self.request.method, path, body,
-                                            self.request.query, language=self.language())
+                                            self.request.query, language=self.asked_language())
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
@@ -120,7 +120,7 @@ class CatalogHandler(DatalabHandler):
         if category:
             query["category"] = category
         status, answer = await call_service(self.datalab, "GET", "catalog", query=urlencode(query),
-                                            timeout=30, language=self.language())
+                                            timeout=30, language=self.asked_language())
         try:
             data = json.loads(answer)
         except ValueError:
