@@ -97,7 +97,10 @@ def imported_by(module):
 
 
 HUB_SIDE = ["jupyterhub_datalab.spawner", "jupyterhub_datalab.kubespawner", "jupyterhub_datalab.auth",
-            "jupyterhub_datalab.hubconfig", "jupyterhub_datalab.launchlinks", "jupyterhub_datalab.service.app"]
+            "jupyterhub_datalab.hubconfig", "jupyterhub_datalab.launchlinks", "jupyterhub_datalab.service.app",
+            # the package and server/ hold the extension points: the ExtensionApp is imported
+            # only when jupyter-server asks for it
+            "jupyterhub_datalab", "jupyterhub_datalab.server"]
 
 
 @pytest.mark.parametrize("module", HUB_SIDE)
@@ -106,7 +109,7 @@ def test_the_hub_does_not_import_jupyter_server(module):
 
 
 def test_a_users_server_does_not_import_the_hubs_orm():
-    loaded = imported_by("jupyterhub_datalab.server.handlers")
+    loaded = imported_by("jupyterhub_datalab.server.app")  # the ExtensionApp and its handlers
     assert not {"jupyterhub.orm", "jupyterhub.handlers", "sqlalchemy"} & loaded
 
 
