@@ -170,6 +170,8 @@ c.DatalabKubeSpawner.hub_namespace = "datalab"
 # the service: Kubernetes companions, no api_host, no kubeconfig: in-cluster config only
 c.DatalabService.backend_class = "jupyterhub_datalab.companions.kubernetes.KubernetesBackend"
 c.DatalabService.state_dir = "{tmp}/service-state"
+# the backend's own section of the hub's file, as for spawners
+c.KubernetesBackend.extra_labels = {{"cost-centre": "dsi"}}
 """)
     # the hub's pod environment: the API server's Service address, as the kubelet sets it
     port = cluster.url.rsplit(":", 1)[1]
@@ -228,7 +230,10 @@ def test_the_managed_service_finds_the_api_server_as_in_a_pod(hub, cluster, user
     name = r.json()["name"]
     for resource, made in (("apps/v1/deployments", name), ("v1/services", name),
                            ("v1/secrets", f"{name}-secrets"), ("v1/persistentvolumeclaims", f"{name}-data")):
-        assert made in {o["metadata"]["name"] for o in cluster.objects(resource, NAMESPACE)}, resource
+        found = {o["metadata"]["name"]: o for o in cluster.objects(resource, NAMESPACE)}
+        assert made in found, resource
+        # c.KubernetesBackend in the hub's file reached the backend of the service it started
+        assert found[made]["metadata"]["labels"]["cost-centre"] == "dsi", resource
     deadline = time.monotonic() + 30
     while (state := service(hub, user_token, "GET", f"services/{USER}/{name}").json())["status"] != "ready":
         assert time.monotonic() < deadline, state
