@@ -29,6 +29,7 @@ import urllib.parse
 from pathlib import Path
 
 from .kubernetes import restricted_security_context
+from .messages import DatalabError
 
 FOLDER = "trainings"
 GIT_TIMEOUT = 120
@@ -36,12 +37,14 @@ GIT_TIMEOUT = 120
 MAX_INLINE_MATERIAL = 512 * 1024
 
 
-class MaterialError(RuntimeError):
+class MaterialError(DatalabError, RuntimeError):
     """The material could not be put into the workspace; ``en``/``fr`` say why."""
 
-    def __init__(self, en, fr):
-        self.en, self.fr = en, fr
-        super().__init__(f"{en} / {fr}")
+    def __init__(self, en, fr=None):
+        super().__init__(500, en, fr)
+
+    def __str__(self):
+        return self.message  # both: what the hub's log keeps
 
 
 def folder(entry, root=FOLDER):
