@@ -2,9 +2,9 @@
 
 Each companion runs in its owner's namespace ``user-<owner>`` or, when launched for a
 project, in ``project-<project>`` (the namespaces the environment spawner prepares,
-with their ResourceQuota, LimitRange and NetworkPolicy; see
-:mod:`jupyterhub_datalab.kubernetes`, where every manifest written here is built by
-pure functions):
+with their ResourceQuota, LimitRange and NetworkPolicy; names from
+:mod:`jupyterhub_datalab.names`), built from the launch plan the service made
+(:mod:`.plan`) by the pure functions of :mod:`jupyterhub_datalab.companion_manifests`:
 
 - a Secret ``<name>-secrets``: the generated passwords, every variable whose value
   holds one (the pod reads them with ``secretKeyRef``; no secret is ever in clear in a

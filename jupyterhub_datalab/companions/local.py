@@ -12,7 +12,8 @@ start time checked, so a reused PID is never mistaken for a companion) and repor
 others stopped; ``launch`` on an existing record starts it again on its data, with the
 same secrets and, when it is still free, the same port.
 
-How an entry runs is said by its ``local`` section (see ``catalog/README.md``): the
+What runs is the launch plan the service made (:mod:`.plan`: passwords, options,
+variables, the UI's prefix); how, its entry's ``local`` section (``catalog/README.md``): the
 ``command`` runner fills the placeholders of ``local.cmd`` and ``local.files``; the
 ``postgresql`` runner initialises a cluster on first launch (``initdb`` with the
 generated password, then the database from the options) and, when the hub runs as

@@ -18,7 +18,7 @@ import secrets as secrets_module
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
-from ..catalog import fill_service, service_values
+from ..catalog import Entry, fill_service, service_values
 from . import BackendError
 
 
@@ -49,7 +49,7 @@ class LaunchPlan:
 
     owner: str  # normalised username
     name: str  # the companion's name, unique per owner
-    entry: object  # the catalog Entry: its ``local`` / ``kubernetes`` sections say how
+    entry: Entry  # its ``local`` / ``kubernetes`` sections say how each backend runs it
     version: str
     options: dict  # checked
     secrets: dict  # generated passwords by name: made at the first launch, kept after
