@@ -154,6 +154,6 @@ def test_the_datalab_command_says_its_errors_in_the_terminals_language(tmp_path,
     from .stackctl import DATALAB
 
     env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
-    result = subprocess.run([*DATALAB, "up", "--state-dir", str(tmp_path / "s"), "--port", "80"],
+    result = subprocess.run([*DATALAB, "up", "--state-dir", str(tmp_path / "s"), "--port", "80"], check=False,
                             capture_output=True, text=True, timeout=120, env=dict(env, LANG=lang))
     assert result.returncode == 2 and words in result.stderr, result.stderr

@@ -15,11 +15,12 @@ import asyncio
 import os
 
 from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import PeriodicCallback
 from traitlets import Integer, List, Unicode, default
 
 from .handlers import refresh_service_environment, routes
 from .language import apply_language
-from .secrets import Secrets
+from .secrets import Secrets, SecretsError
 from .storage import Storage
 
 
@@ -113,6 +114,8 @@ class DatalabServerApp(ExtensionApp):
         return _env("DATALAB_LANGUAGE")
 
     def initialize_settings(self):
+        """The storage and secrets services the handlers share, JupyterLab's language, the
+        Vault token kept alive, services' variables for new kernels."""
         self.settings["datalab_storage"] = Storage(service_url=self.service_url)
         self.settings["datalab_secrets"] = Secrets(vault_role=self.vault_role,
                                                    vault_jwt_mount=self.vault_jwt_mount)
@@ -138,10 +141,8 @@ class DatalabServerApp(ExtensionApp):
         manager.start_kernel = start_kernel_with_services
 
     def _keep_vault_token_alive(self):
-        from tornado.ioloop import PeriodicCallback
-
-        from .secrets import SecretsError
-
+        """Renew the server's Vault token (the one its kernels hold) every
+        ``vault_renew_interval`` seconds."""
         secrets = self.settings["datalab_secrets"]
         if not secrets.configured:
             return

@@ -13,12 +13,31 @@ import tornado.web
 
 from ..._version import __version__
 from .base import DatalabHandler
-from .secrets import (SecretActionHandler, SecretHandler, SecretListHandler, SecretSpacesHandler,
-                      SecretValueHandler, refresh_kernel_environment)
-from .services import (CatalogHandler, ServicesForwardHandler, call_service, hub_prefix,
-                       refresh_service_environment)
-from .storage import (FolderHandler, ListHandler, MoveHandler, ObjectHandler, PreviewHandler,
-                      ShareHandler, SpacesHandler, UploadHandler)
+from .secrets import (
+    SecretActionHandler,
+    SecretHandler,
+    SecretListHandler,
+    SecretSpacesHandler,
+    SecretValueHandler,
+    refresh_kernel_environment,
+)
+from .services import (
+    CatalogHandler,
+    ServicesForwardHandler,
+    call_service,
+    hub_prefix,
+    refresh_service_environment,
+)
+from .storage import (
+    FolderHandler,
+    ListHandler,
+    MoveHandler,
+    ObjectHandler,
+    PreviewHandler,
+    ShareHandler,
+    SpacesHandler,
+    UploadHandler,
+)
 
 __all__ = [
     "CatalogHandler", "DatalabHandler", "FolderHandler", "InfoHandler", "ListHandler",
