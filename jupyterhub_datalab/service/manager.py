@@ -162,7 +162,8 @@ class CompanionManager:
         except OptionsError as e:
             field = e.field if e.field in ("entry", "options") else f"option {e.field}"
             raise ApiError(400, f"{field[0].upper() + field[1:]}: {e.en}",
-                           f"{'Entrée' if e.field == 'entry' else field[0].upper() + field[1:]} : {e.fr}") from None
+                           f"{'Entrée' if e.field == 'entry' else field[0].upper() + field[1:]} : {e.fr}",
+                           field=e.field) from None
 
     def unavailable(self, entry):
         """Why the backend cannot run ``entry`` here ({en, fr}), or None."""

@@ -29,3 +29,11 @@ def test_a_refusal_of_the_service_in_the_browsers_language(carol, language, word
 def test_a_caller_naming_no_language_gets_both(carol):
     r = carol("POST", "services", json={"entry": "postgresql", "name": "données"})
     assert r.status_code == 400 and " / " in r.json()["message"], r.text
+
+
+def test_a_refused_option_is_named_as_a_field(carol):
+    r = carol("POST", "services", json={"entry": "postgresql", "options": {"database": 7}},
+              headers={"Accept-Language": "fr"})
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert body["field"] == "database" and body["message"].startswith("Option database :"), body
