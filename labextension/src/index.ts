@@ -13,9 +13,10 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator } from '@jupyterlab/translation';
 
 import { fetchCatalog, fetchInfo } from './api';
-import { messagesFor } from './i18n';
+import { i18nFor } from './i18n';
 import { datalabIcon } from './icon';
 import type { PanelKind } from './panels/panel';
+import { DEFAULT_INTERVALS, IPollIntervals } from './panels/services';
 import { DatalabSidebar } from './sidebar';
 import { DatalabWelcome, WELCOME_ID } from './welcome';
 
@@ -24,20 +25,39 @@ export namespace CommandIDs {
   export const openWelcome = 'datalab:open-welcome';
 }
 
+const SIDEBAR_PLUGIN = 'jupyterhub-datalab:sidebar';
+
+/** The Services poll's intervals from the sidebar's user settings. */
+function intervalsOf(settings: ISettingRegistry.ISettings): IPollIntervals {
+  const get = (name: string, fallback: number) => {
+    const value = settings.get(name).composite;
+    return typeof value === 'number' && value > 0 ? value : fallback;
+  };
+  const max = get('servicesMaxInterval', DEFAULT_INTERVALS.max);
+  return {
+    refresh: Math.min(get('servicesRefreshInterval', DEFAULT_INTERVALS.refresh), max),
+    starting: Math.min(get('servicesStartingInterval', DEFAULT_INTERVALS.starting), max),
+    max
+  };
+}
+
 const sidebarPlugin: JupyterFrontEndPlugin<void> = {
-  id: 'jupyterhub-datalab:sidebar',
+  id: SIDEBAR_PLUGIN,
   description: 'The Datalab sidebar: storage, secrets and companion services.',
   autoStart: true,
-  optional: [ILayoutRestorer, ITranslator, ICommandPalette],
+  optional: [ILayoutRestorer, ITranslator, ICommandPalette, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     translator: ITranslator | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    registry: ISettingRegistry | null
   ): void => {
-    const messages = messagesFor(translator);
+    const i18n = i18nFor(translator);
+    const trans = i18n.trans;
     const sidebar = new DatalabSidebar({
-      messages,
+      i18n,
+      translator: translator ?? undefined,
       fetchInfo: () => fetchInfo(app.serviceManager.serverSettings)
     });
 
@@ -45,26 +65,30 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     restorer?.add(sidebar, sidebar.id);
 
     app.commands.addCommand(CommandIDs.openSidebar, {
-      label: messages.openSidebar,
+      label: trans.__('Open the Datalab sidebar'),
       // `{"panel": "storage"}` also brings that section into view
       execute: args => {
         app.shell.activateById(sidebar.id);
         const panel = typeof args?.panel === 'string' ? args.panel : '';
-        const section = panel
-          ? sidebar.node.querySelector<HTMLElement>(`.jp-Datalab-panel[data-panel="${CSS.escape(panel)}"]`)
-          : null;
-        if (section) {
-          section.scrollIntoView({ block: 'start' });
-          section.tabIndex = -1;
-          section.focus({ preventScroll: true });
+        if (panel === 'storage' || panel === 'secrets' || panel === 'services') {
+          sidebar.reveal(panel);
         }
       }
     });
     palette?.addItem({
       command: CommandIDs.openSidebar,
-      category: messages.sidebarTitle
+      category: trans.__('Datalab')
     });
 
+    if (registry) {
+      void registry
+        .load(SIDEBAR_PLUGIN)
+        .then(settings => {
+          sidebar.services.setIntervals(intervalsOf(settings));
+          settings.changed.connect(() => sidebar.services.setIntervals(intervalsOf(settings)));
+        })
+        .catch(error => console.warn('jupyterhub-datalab: sidebar settings', error));
+    }
     void sidebar.refreshInfo();
   }
 };
@@ -85,7 +109,8 @@ const welcomePlugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     translator: ITranslator | null
   ): void => {
-    const messages = messagesFor(translator);
+    const i18n = i18nFor(translator);
+    const trans = i18n.trans;
     const tracker = new WidgetTracker<MainAreaWidget<DatalabWelcome>>({
       namespace: 'datalab-welcome'
     });
@@ -94,15 +119,15 @@ const welcomePlugin: JupyterFrontEndPlugin<void> = {
       let widget = tracker.currentWidget;
       if (!widget || widget.isDisposed) {
         const content = new DatalabWelcome({
-          messages,
+          i18n,
           fetchTrainings: () => fetchCatalog('training', app.serviceManager.serverSettings),
           openPanel: (panel: PanelKind) =>
             void app.commands.execute(CommandIDs.openSidebar, { panel })
         });
         widget = new MainAreaWidget({ content });
         widget.id = WELCOME_ID;
-        widget.title.label = messages.welcome.tabTitle;
-        widget.title.caption = messages.welcome.open;
+        widget.title.label = trans.__('Welcome');
+        widget.title.caption = trans.__('Datalab welcome');
         widget.title.icon = datalabIcon;
         widget.title.closable = true;
         void tracker.add(widget);
@@ -114,13 +139,13 @@ const welcomePlugin: JupyterFrontEndPlugin<void> = {
     };
 
     app.commands.addCommand(CommandIDs.openWelcome, {
-      label: messages.welcome.open,
-      caption: messages.welcome.heading,
+      label: trans.__('Datalab welcome'),
+      caption: trans.__('Welcome to the datalab'),
       icon: args => (args?.isLauncher ? datalabIcon : undefined),
       execute: () => open()
     });
-    palette?.addItem({ command: CommandIDs.openWelcome, category: messages.sidebarTitle });
-    launcher?.add({ command: CommandIDs.openWelcome, category: messages.sidebarTitle, rank: 0 });
+    palette?.addItem({ command: CommandIDs.openWelcome, category: trans.__('Datalab') });
+    launcher?.add({ command: CommandIDs.openWelcome, category: trans.__('Datalab'), rank: 0 });
     if (restorer) {
       void restorer.restore(tracker, {
         command: CommandIDs.openWelcome,

@@ -69,3 +69,19 @@ export function snippets(url: string): { label: string; code: string }[] {
     }
   ];
 }
+
+/**
+ * Code reading a Vault secret: hvac (by its path) and os.environ (once injected).
+ * The path and key are data too (a project member names them): Python literals.
+ */
+export function secretSnippets(mount: string, path: string, keys: string[]): string {
+  const first = keys[0] ?? 'KEY';
+  return (
+    'import hvac  # VAULT_ADDR and VAULT_TOKEN come from the environment\n' +
+    'client = hvac.Client()\n' +
+    `secret = client.secrets.kv.v2.read_secret_version(mount_point=${quoted(mount)}, path=${quoted(path)})\n` +
+    `value = secret["data"]["data"][${quoted(first)}]\n\n` +
+    '# once injected, in a new kernel:\n' +
+    `import os\nvalue = os.environ[${quoted(first)}]`
+  );
+}

@@ -9,13 +9,14 @@ import { Widget } from '@lumino/widgets';
 
 import type { ICatalogAnswer, ICatalogEnvironment } from './api';
 import { el, messageOf } from './dom';
-import type { IMessages } from './i18n';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import type { II18n } from './i18n';
 import type { PanelKind } from './panels/panel';
 
 export const WELCOME_ID = 'datalab-welcome';
 
 export interface IWelcomeOptions {
-  messages: IMessages;
+  i18n: II18n;
   /** The catalog's trainings and the docs' address (the server extension). */
   fetchTrainings: () => Promise<ICatalogAnswer>;
   /** Show one of the sidebar's panels. */
@@ -26,25 +27,25 @@ export class DatalabWelcome extends Widget {
   constructor(options: IWelcomeOptions) {
     super({ node: document.createElement('article') });
     this._options = options;
-    const m = options.messages.welcome;
+    const trans = options.i18n.trans;
+    this._trans = trans;
     this.addClass('jp-Datalab-welcome');
-    this.node.lang = options.messages.language;
+    this.node.lang = options.i18n.language;
     this.node.tabIndex = -1;
 
     const head = el('header', 'jp-Datalab-welcome-head');
-    head.append(el('h1', '', m.heading), el('p', '', m.intro));
+    head.append(el('h1', '', trans.__('Welcome to the datalab')), el('p', '', trans.__('This JupyterLab runs on the datalab: your files here are kept between sessions, and your storage, secrets and services are one click away in the Datalab sidebar on the left.')));
 
-    const offers = this._section('offers', m.offersTitle);
+    const offers = this._section('offers', trans.__('What the datalab offers'));
     const cards = el('div', 'jp-Datalab-welcome-cards');
-    const all = options.messages;
     for (const [panel, title, text] of [
-      ['storage', all.storageTitle, m.storageText],
-      ['secrets', all.secretsTitle, m.secretsText],
-      ['services', all.servicesTitle, m.servicesText]
+      ['storage', trans.__('Storage'), trans.__('Your S3 space and your projects’ shared spaces: browse, upload, share a download link. In notebooks, pandas, s3fs and DuckDB read s3:// paths with no setup.')],
+      ['secrets', trans.__('Secrets'), trans.__('Keep passwords and tokens in Vault instead of notebooks. Marked secrets reach new kernels as environment variables.')],
+      ['services', trans.__('Services'), trans.__('Launch a PostgreSQL database, MLflow or an app for yourself or your project; new kernels get their connection variables.')]
     ] as [PanelKind, string, string][]) {
       const card = el('div', 'jp-Datalab-welcome-card');
       card.dataset.panel = panel;
-      const button = el('button', 'jp-mod-styled jp-mod-accept', m.openPanel(title));
+      const button = el('button', 'jp-mod-styled jp-mod-accept', trans.__('Open %1', title));
       button.type = 'button';
       button.addEventListener('click', () => options.openPanel(panel));
       card.append(el('h3', '', title), el('p', '', text), button);
@@ -52,66 +53,66 @@ export class DatalabWelcome extends Widget {
     }
     offers.append(cards);
 
-    const trainings = this._section('trainings', m.trainingsTitle);
-    trainings.append(el('p', '', m.trainingsIntro));
+    const trainings = this._section('trainings', trans.__('Trainings'));
+    trainings.append(el('p', '', trans.__('Learn the datalab on the datalab: each training starts its own server with the material in your workspace and its first notebook open.')));
     this._status.className = 'jp-Datalab-welcome-status';
     this._status.setAttribute('role', 'status');
     this._list.className = 'jp-Datalab-welcome-trainings';
     trainings.append(this._status, this._list);
 
-    this._docs = this._section('docs', m.docsTitle);
+    this._docs = this._section('docs', trans.__('Documentation'));
 
-    const foot = el('p', 'jp-Datalab-welcome-foot', m.reopen);
+    const foot = el('p', 'jp-Datalab-welcome-foot', trans.__('Open this page again from the Launcher (Datalab welcome) or the command palette.'));
     this.node.append(head, offers, trainings, this._docs, foot);
     this._showDocs('');
   }
 
   /** (Re)load the trainings and the docs' address. */
   async refresh(): Promise<void> {
-    const m = this._options.messages.welcome;
-    this._setStatus(m.trainingsLoading);
+    const trans = this._trans;
+    this._setStatus(trans.__('Loading the trainings…'));
     let answer: ICatalogAnswer;
     try {
       answer = await this._options.fetchTrainings();
     } catch (error) {
       console.warn('jupyterhub-datalab: could not list the trainings', error);
       this._list.replaceChildren();
-      this._setStatus(m.trainingsFailed(messageOf(error)), true);
+      this._setStatus(trans.__('The trainings could not be listed: %1', messageOf(error)), true);
       return;
     }
     this._showDocs(answer.docs_url);
     this._list.replaceChildren(...answer.entries.map(e => this._training(e)));
-    this._setStatus(answer.entries.length ? '' : m.trainingsEmpty);
+    this._setStatus(answer.entries.length ? '' : trans.__('No training is offered on this datalab yet.'));
   }
 
   private _training(entry: ICatalogEnvironment): HTMLElement {
-    const lang = this._options.messages.language;
+    const lang = this._options.i18n.language;
     const text = (t: Record<string, string>) => t?.[lang] || t?.en || '';
     const name = text(entry.name) || entry.id;
     const item = el('li', 'jp-Datalab-welcome-training');
     item.dataset.entry = entry.id;
     const body = el('div', 'jp-Datalab-welcome-trainingText');
     body.append(el('h3', '', name), el('p', '', text(entry.description)));
-    const start = el('a', 'jp-Datalab-welcome-start', this._options.messages.welcome.start);
+    const start = el('a', 'jp-Datalab-welcome-start', this._trans.__('Start'));
     start.href = entry.launch;
     start.target = '_blank';
     start.rel = 'noopener';
-    start.title = this._options.messages.welcome.startTitle(name);
+    start.title = this._trans.__('Open the start page of “%1” in a new tab: review the options, then press Start', name);
     item.append(body, start);
     return item;
   }
 
   private _showDocs(url: string): void {
-    const m = this._options.messages.welcome;
+    const trans = this._trans;
     const heading = this._docs.firstElementChild as HTMLElement;
     if (url) {
-      const link = el('a', 'jp-Datalab-welcome-docsLink', m.docsLink);
+      const link = el('a', 'jp-Datalab-welcome-docsLink', trans.__('Read the documentation'));
       link.href = url;
       link.target = '_blank';
       link.rel = 'noopener';
-      this._docs.replaceChildren(heading, el('p', '', m.docsText), link);
+      this._docs.replaceChildren(heading, el('p', '', trans.__('Guides for users (storage, secrets, services, sharing with a project), administrators and catalog contributors.')), link);
     } else {
-      this._docs.replaceChildren(heading, el('p', 'jp-Datalab-emptyState', m.docsMissing));
+      this._docs.replaceChildren(heading, el('p', 'jp-Datalab-emptyState', trans.__('The address of this datalab’s documentation is not configured; ask your administrator.')));
     }
   }
 
@@ -129,6 +130,7 @@ export class DatalabWelcome extends Widget {
   }
 
   private readonly _options: IWelcomeOptions;
+  private readonly _trans: TranslationBundle;
   private readonly _status = document.createElement('p');
   private readonly _list = document.createElement('ul');
   private readonly _docs: HTMLElement;

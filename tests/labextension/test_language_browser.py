@@ -3,17 +3,22 @@ itself (its menus) and every Datalab panel in French, and the APIs' errors in Fr
 browser asking for English gets all of it in English. Seen before: the spawn page was
 French, but JupyterLab and the whole sidebar stayed English ("Upload", "New folder")."""
 
+import json
+
 import pytest
 
 from ..browser import open_sidebar, screenshot, sign_in
 from ..stackctl import serve_stack
+from .sections import toolbar_button
 
 CASES = {
     "fr": {"locale": "fr-FR", "user": "carol", "spawn": "Démarrer", "heading": "Options du serveur", "menu": "Fichier",
            "panels": ["Stockage", "Secrets", "Services"], "sidebar": "Téléverser",
+           "body": ["Mes services", "Lancer un service", "Aucun secret ici pour l’instant."],
            "error": "Vous n'avez pas d'espace nommé"},
     "en": {"locale": "en-US", "user": "bob", "spawn": "Start", "heading": "Server Options", "menu": "File",
            "panels": ["Storage", "Secrets", "Services"], "sidebar": "Upload",
+           "body": ["My services", "Launch a service", "No secrets here yet."],
            "error": "No space named"},
 }
 
@@ -42,10 +47,13 @@ def test_one_language_from_the_spawn_page_to_the_panels(own_stack, chromium, lan
         menu.wait_for(timeout=60_000)
         assert menu.inner_text().strip() == case["menu"], menu.inner_text()
         sidebar = page.locator(".jp-Datalab-sidebar")
-        sidebar.filter(has_text=case["sidebar"]).wait_for(timeout=30_000)
-        text = sidebar.inner_text()
-        for title in case["panels"]:
-            assert title in text, (title, text[:500])
+        upload = toolbar_button(page, "storage", "upload")
+        upload.wait_for(timeout=30_000)
+        assert upload.get_attribute("title") == case["sidebar"]
+        titles = sidebar.locator(".lm-AccordionPanel-titleLabel").all_text_contents()
+        assert titles == case["panels"], titles
+        for words in case["body"]:
+            sidebar.get_by_text(words, exact=True).first.wait_for(timeout=30_000)
         screenshot(page, f"language-{lang}-lab")
         # an error of the storage API, asked by the page as the panel asks
         answer = page.evaluate("""async (user) => {
@@ -55,5 +63,16 @@ def test_one_language_from_the_spawn_page_to_the_panels(own_stack, chromium, lan
             return {status: r.status, body: await r.json()};
         }""", case["user"])
         assert answer["status"] == 404 and case["error"] in answer["body"]["message"], answer
+        # the extension's own gettext catalog, as JupyterLab serves it to its ITranslator
+        answer = page.evaluate("""async (user) => {
+            const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '';
+            const r = await fetch(`/user/${user}/lab/api/translations/fr_FR`,
+                                  {headers: {'X-XSRFToken': decodeURIComponent(xsrf)}});
+            return {status: r.status, body: await r.text()};
+        }""", case["user"])
+        assert answer["status"] == 200, answer
+        catalog = json.loads(answer["body"])["data"].get("jupyterhub_datalab")
+        assert catalog and catalog["Upload"] == ["Téléverser"], answer["body"][:300]
+        assert catalog[""]["domain"] == "jupyterhub_datalab"
     finally:
         context.close()

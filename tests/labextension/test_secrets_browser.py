@@ -1,6 +1,7 @@
 """The Secrets panel in a real browser: create, edit, restore the previous version, delete."""
 
 from ..browser import login_and_open_sidebar, screenshot
+from .sections import toolbar_button
 
 
 def test_create_edit_restore_and_delete_a_secret(stack, chromium):
@@ -9,9 +10,9 @@ def test_create_edit_restore_and_delete_a_secret(stack, chromium):
     try:
         login_and_open_sidebar(page, stack, "carol")
         panel = page.locator(".jp-Datalab-secrets")
-        panel.locator("button[data-action='new-secret']").wait_for(timeout=30_000)
+        toolbar_button(page, "secrets", "new-secret").wait_for(timeout=30_000)
 
-        panel.locator("button[data-action='new-secret']").click()
+        toolbar_button(page, "secrets", "new-secret").click()
         dialog = page.locator(".jp-Dialog")
         dialog.locator(".jp-Datalab-secret-name").fill("db/warehouse")
         dialog.locator(".jp-Datalab-secret-key").first.fill("PGPASSWORD")

@@ -1,6 +1,7 @@
 """The Storage panel in a real browser: upload, list, sort, download, folders, delete."""
 
 from ..browser import login_and_open_sidebar, screenshot
+from .sections import toolbar_button
 
 ROW = ".jp-Datalab-storage-row[data-key='{}']"
 
@@ -73,7 +74,7 @@ def test_upload_list_download_and_delete_with_the_panel(stack, chromium, tmp_pat
         page.locator(".jp-Dialog .jp-mod-accept").click()
         page.locator(".jp-Dialog").wait_for(state="detached", timeout=10_000)
 
-        panel.locator("button[data-action='new-folder']").click()
+        toolbar_button(page, "storage", "new-folder").click()
         page.locator(".jp-Dialog input").fill("reports")
         page.locator(".jp-Dialog .jp-mod-accept").click()
         folder = panel.locator(ROW.format("reports/"))
@@ -101,7 +102,7 @@ def test_upload_list_download_and_delete_with_the_panel(stack, chromium, tmp_pat
             panel.locator(ROW.format(key)).locator("[data-action='delete']").click()
             page.locator(".jp-Dialog .jp-mod-accept").click()
             panel.locator(ROW.format(key)).wait_for(state="detached", timeout=30_000)
-        panel.locator("button[data-action='refresh']").click()
+        toolbar_button(page, "storage", "refresh").click()
         page.wait_for_timeout(1000)
         assert panel.locator(ROW.format("notes.csv")).count() == 0
     finally:
@@ -143,7 +144,7 @@ def test_an_upload_can_be_cancelled_and_leaves_nothing(stack, chromium, tmp_path
         item.locator("[data-action='cancel']").click()
         page.wait_for_selector(".jp-Datalab-upload-item[data-name='big.bin'][data-state='cancelled']",
                                timeout=30_000)
-        panel.locator("button[data-action='refresh']").click()
+        toolbar_button(page, "storage", "refresh").click()
         page.wait_for_timeout(1000)
         assert panel.locator(ROW.format("big.bin")).count() == 0
     finally:

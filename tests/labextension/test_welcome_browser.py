@@ -139,7 +139,10 @@ def test_first_login_shows_the_welcome_page_then_a_training_opens(stack, chromiu
         page.locator(".jp-Datalab-sidebar").wait_for(state="attached", timeout=60_000)
         page.wait_for_timeout(1500)
         assert page.locator("#datalab-welcome").count() == 0
-        page.locator(".jp-ToolbarButtonComponent[data-command='launcher:create']").first.click()
+        # the file browser's launcher button, or the main area's "+" when the restored
+        # layout shows another side panel (the Datalab one) instead of the file browser
+        page.locator(".jp-ToolbarButtonComponent[data-command='launcher:create']:visible, "
+                     ".lm-DockPanel-tabBar .lm-TabBar-addButton:visible").first.click()
         card = page.locator(".jp-LauncherCard:has-text('Datalab welcome')").last
         card.wait_for(timeout=30_000)
         card.click()

@@ -1,32 +1,47 @@
 /**
- * The frame every sidebar section shares: a header and a body.
+ * The frame every sidebar section shares: a `PanelWithToolbar` (its title and
+ * toolbar buttons live in the sidebar's accordion header, as in JupyterLab's
+ * Running panel), a status line and a body.
  *
  * Each capability (storage, secrets, services) is one subclass in its own
  * module, with its own API client; sections never reach into each other.
  */
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { LabIcon, PanelWithToolbar, ToolbarButton } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
+
+import type { II18n, Language } from '../i18n';
 
 export type PanelKind = 'storage' | 'secrets' | 'services';
 
 export interface IPanelOptions {
   kind: PanelKind;
   title: string;
+  i18n: II18n;
 }
 
-export class DatalabPanel extends Widget {
+export class DatalabPanel extends PanelWithToolbar {
   constructor(options: IPanelOptions) {
-    super({ node: document.createElement('section') });
+    super();
+    this.trans = options.i18n.trans;
+    this.language = options.i18n.language;
     this.addClass('jp-Datalab-panel');
     this.node.dataset.panel = options.kind;
-
-    const header = document.createElement('h2');
-    header.className = 'jp-Datalab-panelHeader';
-    header.textContent = options.title;
+    this.id = `jp-Datalab-panel-${options.kind}`;
+    this.title.label = options.title;
     this.node.setAttribute('aria-label', options.title);
 
-    this.body = document.createElement('div');
-    this.body.className = 'jp-Datalab-panelBody';
-    this.node.append(header, this.body);
+    const body = new Widget();
+    body.addClass('jp-Datalab-panelBody');
+    this.body = body.node as HTMLDivElement;
+    this.addWidget(body);
+  }
+
+  /** A toolbar action: an icon with its tooltip, `data-action` for tests and styles. */
+  protected addAction(action: string, icon: LabIcon, tooltip: string, onClick: () => void): ToolbarButton {
+    const button = new ToolbarButton({ icon, tooltip, onClick, dataset: { action } });
+    this.toolbar.addItem(action, button);
+    return button;
   }
 
   /**
@@ -46,13 +61,8 @@ export class DatalabPanel extends Widget {
     return p;
   })();
 
-  /** Replace the body with a one-line message (nothing to show yet). */
-  protected showEmpty(message: string): void {
-    const p = document.createElement('p');
-    p.className = 'jp-Datalab-emptyState';
-    p.textContent = message;
-    this.body.replaceChildren(p);
-  }
-
+  readonly trans: TranslationBundle;
+  /** Which text of a catalog's `{en, fr}` pair to show. */
+  readonly language: Language;
   protected readonly body: HTMLDivElement;
 }

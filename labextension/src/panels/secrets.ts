@@ -4,9 +4,10 @@
  * local storage. Talks only to its own client, secrets-api.ts.
  */
 import { Clipboard, Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
+import { addIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
-import type { IMessages, ISecretsMessages } from '../i18n';
+import type { II18n } from '../i18n';
 import {
   ISecretDescription,
   ISecretEntry,
@@ -14,63 +15,45 @@ import {
   SecretsClient
 } from '../secrets-api';
 import { el, messageOf } from '../dom';
+import { crumbs } from '../paths';
+import { secretSnippets } from '../snippets';
 import { DatalabPanel } from './panel';
-
-
-/** Code reading a secret: hvac (by its Vault path) and os.environ (when injected). */
-export function secretSnippets(mount: string, path: string, keys: string[]): string {
-  const first = keys[0] ?? 'KEY';
-  return (
-    'import hvac  # VAULT_ADDR and VAULT_TOKEN come from the environment\n' +
-    'client = hvac.Client()\n' +
-    `secret = client.secrets.kv.v2.read_secret_version(mount_point="${mount}", path="${path}")\n` +
-    `value = secret["data"]["data"]["${first}"]\n\n` +
-    '# once injected, in a new kernel:\n' +
-    `import os\nvalue = os.environ["${first}"]`
-  );
-}
+import { SecretEditor } from './secret-editor';
 
 export class SecretsPanel extends DatalabPanel {
-  constructor(messages: IMessages, client = new SecretsClient()) {
-    super({ kind: 'secrets', title: messages.secretsTitle });
-    this._m = messages.secrets;
+  constructor(i18n: II18n, client = new SecretsClient()) {
+    super({ kind: 'secrets', title: i18n.trans.__('Secrets'), i18n });
     this._client = client;
     this.addClass('jp-Datalab-secrets');
+    this.addAction('new-secret', addIcon, this.trans.__('New secret'), () => void this._edit(null));
+    this.addAction('refresh', refreshIcon, this.trans.__('Refresh'), () => void this.showFolder(this._folder));
+    this.toolbar.hide();
     this._view = el('div', 'jp-Datalab-secrets-view');
     this.body.replaceChildren(this._view, this.status);
     void this.start();
   }
 
   async start(): Promise<void> {
-    this.setStatus(this._m.loading);
+    this.setStatus(this.trans.__('Loading…'));
     try {
       this._spaces = (await this._client.spaces()).spaces;
     } catch (error) {
-      this.setStatus(this._m.failed(messageOf(error)), true);
+      this.setStatus(this.trans.__('Failed: %1', messageOf(error)), true);
       return;
     }
     if (!this._spaces.length) {
-      this.setStatus(this._m.notConfigured);
+      this.setStatus(this.trans.__('No Vault is configured for this server.'));
       return;
     }
+    this.toolbar.show();
     this._space = this._spaces[0];
     await this.showFolder('');
   }
 
   async showFolder(folder: string): Promise<void> {
     this._folder = folder;
-    this.setStatus(this._m.loading);
-    const toolbar = el('div', 'jp-Datalab-storage-toolbar');
-    const button = (label: string, action: string, run: () => void) => {
-      const b = el('button', 'jp-Datalab-button', label);
-      b.dataset.action = action;
-      b.onclick = run;
-      return b;
-    };
-    toolbar.append(
-      button(this._m.newSecret, 'new-secret', () => void this._edit(null)),
-      button(this._m.refresh, 'refresh', () => void this.showFolder(this._folder))
-    );
+    this.setStatus(this.trans.__('Loading…'));
+    const nav = el('nav', 'jp-Datalab-breadcrumbs');
     if (this._spaces.length > 1) {
       const select = el('select', 'jp-Datalab-storage-space');
       for (const space of this._spaces) {
@@ -83,22 +66,19 @@ export class SecretsPanel extends DatalabPanel {
         this._space = this._spaces.find(s => s.id === select.value) ?? this._space;
         void this.showFolder('');
       };
-      toolbar.append(select);
+      nav.append(select);
     }
-    const crumbs = el('nav', 'jp-Datalab-breadcrumbs');
     const crumb = (label: string, target: string) => {
       const b = el('button', 'jp-Datalab-crumb', label);
       b.onclick = () => void this.showFolder(target);
       return b;
     };
-    crumbs.append(crumb(this._space!.path, ''));
-    let prefix = '';
-    for (const part of folder.split('/').filter(Boolean)) {
-      prefix += `${part}/`;
-      crumbs.append(el('span', 'jp-Datalab-crumbSep', '/'), crumb(part, prefix));
+    nav.append(crumb(this._space!.path, ''));
+    for (const part of crumbs(folder)) {
+      nav.append(el('span', 'jp-Datalab-crumbSep', '/'), crumb(part.name, part.prefix));
     }
     const list = el('ul', 'jp-Datalab-storage-list');
-    this._view.replaceChildren(toolbar, crumbs, list);
+    this._view.replaceChildren(nav, list);
     try {
       const listing = await this._client.list(this._space!.id, folder);
       for (const f of listing.folders) {
@@ -107,9 +87,9 @@ export class SecretsPanel extends DatalabPanel {
       for (const s of listing.secrets) {
         list.append(this._row(s, false));
       }
-      this.setStatus(listing.folders.length + listing.secrets.length ? '' : this._m.empty);
+      this.setStatus(listing.folders.length + listing.secrets.length ? '' : this.trans.__('No secrets here yet.'));
     } catch (error) {
-      this.setStatus(this._m.failed(messageOf(error)), true);
+      this.setStatus(this.trans.__('Failed: %1', messageOf(error)), true);
     }
   }
 
@@ -121,7 +101,7 @@ export class SecretsPanel extends DatalabPanel {
     name.onclick = () => void (folder ? this.showFolder(entry.path) : this.showSecret(entry.path));
     li.append(name);
     if (entry.injected) {
-      li.append(el('span', 'jp-Datalab-badge', this._m.injected));
+      li.append(el('span', 'jp-Datalab-badge', this.trans.__('injected')));
     }
     return li;
   }
@@ -131,13 +111,13 @@ export class SecretsPanel extends DatalabPanel {
     try {
       info = await this._client.describe(this._space!.id, path);
     } catch (error) {
-      this.setStatus(this._m.failed(messageOf(error)), true);
+      this.setStatus(this.trans.__('Failed: %1', messageOf(error)), true);
       return;
     }
     this.setStatus('');
     const detail = el('div', 'jp-Datalab-secret-detail');
     detail.dataset.path = path;
-    const back = el('button', 'jp-Datalab-crumb', `← ${this._m.back}`);
+    const back = el('button', 'jp-Datalab-crumb', `← ${this.trans.__('Back')}`);
     back.onclick = () => void this.showFolder(this._folder);
     const title = el('h3', 'jp-Datalab-secret-title', path);
     const table = el('table', 'jp-Datalab-secret-values');
@@ -158,10 +138,10 @@ export class SecretsPanel extends DatalabPanel {
       return b;
     };
     let shown = false;
-    const reveal = button(this._m.reveal, 'reveal', async () => {
+    const reveal = button(this.trans.__('Show values'), 'reveal', async () => {
       if (shown) {
         Object.values(cells).forEach(c => (c.textContent = '••••••••'));
-        reveal.textContent = this._m.reveal;
+        reveal.textContent = this.trans.__('Show values');
         shown = false;
         return;
       }
@@ -172,18 +152,18 @@ export class SecretsPanel extends DatalabPanel {
             cells[k].textContent = v;
           }
         }
-        reveal.textContent = this._m.hide;
+        reveal.textContent = this.trans.__('Hide values');
         shown = true;
       } catch (error) {
-        this.setStatus(this._m.failed(messageOf(error)), true);
+        this.setStatus(this.trans.__('Failed: %1', messageOf(error)), true);
       }
     });
-    button(this._m.edit, 'edit', () => void this._edit(path));
-    button(this._m.code, 'code', () =>
+    button(this.trans.__('Edit'), 'edit', () => void this._edit(path));
+    button(this.trans.__('Copy as code'), 'code', () =>
       void this._code(path, info.keys)
     );
-    button(this._m.rename, 'rename', () => void this._rename(path));
-    button(this._m.delete, 'delete', () => void this._delete(path));
+    button(this.trans.__('Rename'), 'rename', () => void this._rename(path));
+    button(this.trans.__('Delete'), 'delete', () => void this._delete(path));
 
     const inject = el('label', 'jp-Datalab-secret-inject');
     const box = el('input');
@@ -192,17 +172,17 @@ export class SecretsPanel extends DatalabPanel {
     box.dataset.action = 'inject';
     box.onchange = () =>
       void this._run(() => this._client.inject(this._space!.id, path, box.checked), path);
-    inject.append(box, ` ${this._m.inject}`);
-    inject.title = this._m.injectHelp;
+    inject.append(box, ` ${this.trans.__('Inject into my servers and kernels')}`);
+    inject.title = this.trans.__('Its keys become environment variables of your new kernels and of your next server: yours only, each project member chooses for themselves. Names that change how programs run (proxies, paths, package indexes, certificates) are never injected.');
 
     const versions = el('ul', 'jp-Datalab-secret-versions');
     for (const v of info.versions) {
       const li = el('li', undefined, `v${v.version} · ${new Date(v.created_time).toLocaleString()}`);
       li.dataset.version = String(v.version);
       if (v.version === info.version) {
-        li.append(el('span', 'jp-Datalab-badge', this._m.current));
+        li.append(el('span', 'jp-Datalab-badge', this.trans.__('current')));
       } else if (!v.deleted) {
-        const restore = el('button', 'jp-Datalab-button', this._m.restore);
+        const restore = el('button', 'jp-Datalab-button', this.trans.__('Restore'));
         restore.dataset.action = 'restore';
         restore.onclick = () =>
           void this._run(() => this._client.restore(this._space!.id, path, v.version), path);
@@ -210,67 +190,36 @@ export class SecretsPanel extends DatalabPanel {
       }
       versions.append(li);
     }
-    detail.append(back, title, table, actions, inject, el('h4', undefined, this._m.versions), versions);
+    detail.append(back, title, table, actions, inject, el('h4', undefined, this.trans.__('Versions')), versions);
     this._view.replaceChildren(detail);
   }
 
   /** The key/value editor: a new secret when `path` is null. */
   private async _edit(path: string | null): Promise<void> {
-    let current: Record<string, string> = { '': '' };
+    let current: Record<string, string> = {};
     if (path) {
       try {
         current = await this._client.values(this._space!.id, path);
       } catch (error) {
-        this.setStatus(this._m.failed(messageOf(error)), true);
+        this.setStatus(this.trans.__('Failed: %1', messageOf(error)), true);
         return;
       }
     }
-    const body = el('div', 'jp-Datalab-secret-editor');
-    const name = el('input', 'jp-Datalab-secret-name');
-    name.placeholder = this._m.name;
-    name.value = path ?? (this._folder || '');
-    name.disabled = path !== null;
-    const rows = el('div', 'jp-Datalab-secret-rows');
-    const addRow = (key = '', value = '') => {
-      const row = el('div', 'jp-Datalab-secret-row-edit');
-      const k = el('input', 'jp-Datalab-secret-key');
-      k.placeholder = this._m.key;
-      k.value = key;
-      const v = el('input', 'jp-Datalab-secret-val');
-      v.placeholder = this._m.value;
-      v.type = 'password';
-      v.autocomplete = 'off';
-      v.value = value;
-      row.append(k, v);
-      rows.append(row);
-    };
-    Object.entries(current).forEach(([k, v]) => addRow(k, v));
-    const add = el('button', 'jp-Datalab-button', this._m.addKey);
-    add.dataset.action = 'add-key';
-    add.onclick = () => addRow();
-    body.append(name, rows, add);
     const result = await showDialog({
-      title: path ? `${this._m.edit}: ${path}` : this._m.newSecret,
-      body: new Widget({ node: body }),
-      buttons: [Dialog.cancelButton({ label: this._m.cancel }), Dialog.okButton({ label: this._m.save })]
+      title: path ? `${this.trans.__('Edit')}: ${path}` : this.trans.__('New secret'),
+      body: new SecretEditor(this.trans, path, current, this._folder),
+      buttons: [Dialog.cancelButton({ label: this.trans.__('Cancel') }), Dialog.okButton({ label: this.trans.__('Save') })]
     });
-    if (!result.button.accept) {
+    if (!result.button.accept || !result.value) {
       return;
     }
-    const data: Record<string, string> = {};
-    rows.querySelectorAll('.jp-Datalab-secret-row-edit').forEach(row => {
-      const key = (row.querySelector('.jp-Datalab-secret-key') as HTMLInputElement).value.trim();
-      const value = (row.querySelector('.jp-Datalab-secret-val') as HTMLInputElement).value;
-      if (key) {
-        data[key] = value;
-      }
-    });
-    const target = path ?? name.value.trim();
+    const target = path ?? result.value.path;
+    const data = result.value.data;
     await this._run(() => this._client.write(this._space!.id, target, data), target);
   }
 
   private async _rename(path: string): Promise<void> {
-    const answer = await InputDialog.getText({ title: this._m.renamePrompt, text: path });
+    const answer = await InputDialog.getText({ title: this.trans.__('New name'), text: path });
     if (answer.button.accept && answer.value && answer.value !== path) {
       await this._run(() => this._client.rename(this._space!.id, path, answer.value!), answer.value);
     }
@@ -278,9 +227,9 @@ export class SecretsPanel extends DatalabPanel {
 
   private async _delete(path: string): Promise<void> {
     const result = await showDialog({
-      title: this._m.delete,
-      body: this._m.deleteConfirm(path),
-      buttons: [Dialog.cancelButton({ label: this._m.cancel }), Dialog.warnButton({ label: this._m.delete })]
+      title: this.trans.__('Delete'),
+      body: this.trans.__('Delete the secret %1 and all its versions?', path),
+      buttons: [Dialog.cancelButton({ label: this.trans.__('Cancel') }), Dialog.warnButton({ label: this.trans.__('Delete') })]
     });
     if (result.button.accept) {
       await this._run(() => this._client.remove(this._space!.id, path), null);
@@ -291,9 +240,9 @@ export class SecretsPanel extends DatalabPanel {
     const code = secretSnippets('secret', `${this._space!.path}/${path}`, keys);
     const pre = el('pre', 'jp-Datalab-snippet', code);
     const result = await showDialog({
-      title: this._m.codeTitle(path),
+      title: this.trans.__('Use %1 in code', path),
       body: new Widget({ node: pre }),
-      buttons: [Dialog.cancelButton({ label: this._m.close }), Dialog.okButton({ label: this._m.code })]
+      buttons: [Dialog.cancelButton({ label: this.trans.__('Close') }), Dialog.okButton({ label: this.trans.__('Copy as code') })]
     });
     if (result.button.accept) {
       Clipboard.copyToSystem(code);
@@ -305,7 +254,7 @@ export class SecretsPanel extends DatalabPanel {
     try {
       await action();
     } catch (error) {
-      this.setStatus(this._m.failed(messageOf(error)), true);
+      this.setStatus(this.trans.__('Failed: %1', messageOf(error)), true);
       return;
     }
     if (then) {
@@ -315,8 +264,6 @@ export class SecretsPanel extends DatalabPanel {
     }
   }
 
-
-  private readonly _m: ISecretsMessages;
   private readonly _client: SecretsClient;
   private readonly _view: HTMLDivElement;
   private _spaces: ISecretSpace[] = [];
