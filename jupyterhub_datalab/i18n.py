@@ -1,6 +1,8 @@
 """The datalab's one language rule, framework-free: the hub (spawn page, spawner), the
 user's server (API errors) and the service pick English or French the same way."""
 
+import os
+
 LANGUAGES = ("en", "fr")
 
 
@@ -32,8 +34,6 @@ def environment_language(env=None):
     """``en`` or ``fr`` for a command run in a terminal: gettext's order (``LANGUAGE``, a
     ``fr:en`` list, then ``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``fr_FR.UTF-8``); the first
     one set decides, as for every other program in that terminal."""
-    import os
-
     env = os.environ if env is None else env
     for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = env.get(name, "").split(".")[0]
