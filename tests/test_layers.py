@@ -145,7 +145,7 @@ def test_no_module_is_over_500_lines():
 # The layers of DESIGN.md, as contracts on the import graph (what import-linter's "layers"
 # and "forbidden" contracts say, read from the same AST walk as the circle test).
 CORE = ["names", "i18n", "messages", "envnames", "launch_urls", "identity", "credentials",
-        "policies", "catalog", "catalog_schema", "serverlimit"]
+        "policies", "catalog", "catalog_schema", "serverlimit", "secrets", "tokens"]
 FRAMEWORKS = ("jupyterhub", "jupyter_server", "tornado", "kubespawner", "oauthenticator",
               "sqlalchemy", "kubernetes_asyncio", "jupyterlab")
 HUB = ["auth", "spawner", "kubespawner", "kubenamespaces", "hubconfig", "login_handlers",
@@ -156,10 +156,6 @@ SERVICE = ["service", "companions"]
 FORBIDDEN = {"core": HUB + SERVER + SERVICE + ["devstack", "cli", "kubernetes", "trainings"],
              "hub": SERVER + SERVICE, "server": HUB + SERVICE, "service": HUB + SERVER}
 SIDES = {"core": CORE, "hub": HUB, "server": SERVER, "service": SERVICE}
-# Broken when the contracts came (issue 18), being moved down to the core by others at the
-# time (injected_secrets into the credentials core): remove each once fixed. Nothing else.
-KNOWN_BROKEN = {"jupyterhub_datalab.service.manager (service) imports jupyterhub_datalab.server.secrets",
-                "jupyterhub_datalab.spawner.credentials (hub) imports jupyterhub_datalab.server.secrets"}
 
 
 def side_of(module):
@@ -196,7 +192,6 @@ def test_each_layer_imports_only_what_is_below_it():
         if side == "core":
             frameworks = third_party(known[name]) & set(FRAMEWORKS)
             broken += [f"{name} (core) imports {f}" for f in sorted(frameworks)]
-    broken = [b for b in broken if b not in KNOWN_BROKEN]
     assert not broken, "layer contracts broken (DESIGN.md, Layers):\n" + "\n".join(broken)
 
 

@@ -20,7 +20,7 @@ from traitlets import Integer, List, Unicode, default
 
 from .handlers import refresh_service_environment, routes
 from .language import apply_language
-from .secrets import Secrets, SecretsError
+from ..secrets import Secrets, SecretsError
 from .storage import Storage
 
 

@@ -17,7 +17,7 @@ from ..catalog import OptionsError, drives
 from ..companions import BackendError, Companion
 from ..companions.plan import make_plan
 from ..credentials import CredentialsError
-from ..server.secrets import injected_secrets
+from ..secrets import injected_secrets
 from ..identity import PROJECT_SLOTS
 from ..names import MAX_LENGTH, companion_suffix, normalize_name, user_namespace
 from .errors import ApiError, not_found

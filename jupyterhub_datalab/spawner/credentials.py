@@ -9,7 +9,7 @@ import asyncio
 from traitlets import HasTraits, Instance, default
 
 from ..credentials import CredentialsError, DatalabCredentials
-from ..server.secrets import injected_secrets
+from ..secrets import injected_secrets
 from ..serverlimit import STARTED
 
 

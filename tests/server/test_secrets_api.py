@@ -137,7 +137,7 @@ def test_marked_secrets_reach_new_kernels_and_the_next_server(alice, stack):
 def test_the_servers_vault_token_is_renewable_and_errors_are_words(stack, alice):
     import requests
 
-    from jupyterhub_datalab.server.secrets import Secrets, SecretsError
+    from jupyterhub_datalab.secrets import Secrets, SecretsError
 
     env = stack.server_env("alice")
     secrets_ = Secrets(env)

@@ -6,7 +6,7 @@ import json
 
 import requests
 
-from jupyterhub_datalab.server.secrets import Secrets, SecretsError
+from jupyterhub_datalab.secrets import Secrets, SecretsError
 
 from .test_storage_api import Client
 

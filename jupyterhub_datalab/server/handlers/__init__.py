@@ -3,7 +3,7 @@
 Every handler is authenticated by jupyter-server (the hub's OAuth: only the
 server's owner gets in); errors come back as JSON ``{"message": ...}`` in words.
 One module per panel: ``storage`` (-> ``server/storage.py``), ``secrets``
-(-> ``server/secrets.py``), ``services`` (companions and the catalog, forwarded to the
+(-> ``secrets.py``, in the core), ``services`` (companions and the catalog, forwarded to the
 datalab hub service); ``base`` holds what they share. The routes are here.
 """
 

@@ -1,4 +1,6 @@
-"""Secrets service of the user's server: the user's Vault KV v2 paths.
+"""The person's Vault KV v2 spaces (personal and projects), framework-free: the Secrets
+panel's service in the user's server, and what the hub and the datalab service read to
+inject the secrets a person marked (:func:`injected_secrets`), so it lives in the core.
 
 Calls run with the owner's own Vault token (from the spawn, renewed, or re-obtained
 from the hub with a fresh identity token), so Vault enforces who reaches what; this
@@ -13,10 +15,10 @@ import time
 
 import requests
 
-from ..credentials import CredentialsError, vault_login
-from ..envnames import injectable, refusal
-from ..tokens import TokensUnavailable, user_tokens
-from .errors import ServiceError
+from .credentials import CredentialsError, vault_login
+from .envnames import injectable, refusal
+from .tokens import TokensUnavailable, user_tokens
+from .messages import DatalabError
 
 # bounded waits, in seconds: a hung Vault answers in words, never minutes
 VAULT_CONNECT_TIMEOUT = 3
@@ -34,7 +36,7 @@ INJECT_FLAG = "datalab-inject"
 OPT_INS = ".datalab/injected-project-secrets"
 
 
-class SecretsError(ServiceError):
+class SecretsError(DatalabError):
     """Something about Vault or a secret's name or content, said in words."""
 
 
