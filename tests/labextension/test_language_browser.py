@@ -9,7 +9,7 @@ import pytest
 
 from ..browser import open_sidebar, screenshot, sign_in
 from ..stackctl import serve_stack
-from .sections import toolbar_button
+from .sections import set_theme, shoot_sidebar, toolbar_button
 
 CASES = {
     "fr": {"locale": "fr-FR", "user": "carol", "spawn": "Démarrer", "heading": "Options du serveur", "menu": "Fichier",
@@ -74,5 +74,16 @@ def test_one_language_from_the_spawn_page_to_the_panels(own_stack, chromium, lan
         catalog = json.loads(answer["body"])["data"].get("jupyterhub_datalab")
         assert catalog and catalog["Upload"] == ["Téléverser"], answer["body"][:300]
         assert catalog[""]["domain"] == "jupyterhub_datalab"
+        # the sidebar in both themes, in this language (colours come from the theme only)
+        sidebar.get_by_text(case["body"][1], exact=True).first.wait_for(timeout=30_000)
+        shoot_sidebar(page, f"sidebar-{lang}-light")
+        set_theme(page, own_stack.hub_url, case["user"], "JupyterLab Dark")
+        sidebar.get_by_text(case["body"][1], exact=True).first.wait_for(timeout=30_000)
+        background = page.evaluate(
+            "getComputedStyle(document.querySelector('.jp-Datalab-sidebar')).backgroundColor")
+        shoot_sidebar(page, f"sidebar-{lang}-dark")
+        set_theme(page, own_stack.hub_url, case["user"], "JupyterLab Light")
+        channels = [int(c) for c in background[background.index("(") + 1:].rstrip(")").split(",")[:3]]
+        assert sum(channels) < 3 * 100, background
     finally:
         context.close()
