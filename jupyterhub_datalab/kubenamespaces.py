@@ -15,7 +15,6 @@ import json
 from kubernetes_asyncio.client.rest import ApiException
 from kubespawner import KubeSpawner
 from kubespawner.clients import shared_client
-from tornado import web
 from traitlets import Bool, Dict, HasTraits, Unicode, default, validate
 
 from . import kubernetes as k8s
@@ -231,7 +230,7 @@ class NamespacesMixin(HasTraits):
     async def ensure_namespaces(self):
         """The user's and their projects' namespaces with their objects, idempotently."""
         if not is_platform_name(self.user.name):
-            raise _refused(400, f"the username {self.user.name!r} cannot name a namespace; "
+            raise self.refusal(400, f"the username {self.user.name!r} cannot name a namespace; "
                                 "log in through the datalab's authenticator, which normalises it",
                            f"le nom {self.user.name!r} ne peut pas nommer un espace de noms ; "
                            "connectez-vous avec l'authentificateur du datalab, qui le normalise")
@@ -261,8 +260,8 @@ class NamespacesMixin(HasTraits):
         try:
             return await self.ensure_object(manifest, **how)
         except ApiException as e:
-            raise api_refusal(e, (f"namespace object {manifest['kind']}",
-                                   f"objet d'espace {manifest['kind']}")) from None
+            raise self.refusal(*api_refusal(e, (f"namespace object {manifest['kind']}",
+                                   f"objet d'espace {manifest['kind']}"))) from None
 
     async def revoke_departed_projects(self):
         """The user's ``member-<name>`` bindings in the datalab's project namespaces of groups
@@ -276,7 +275,7 @@ class NamespacesMixin(HasTraits):
         try:
             namespaces = self._to_dict(await core.list_namespace(label_selector=selector))
         except ApiException as e:
-            raise api_refusal(e, ("project namespaces", "espaces de projet")) from None
+            raise self.refusal(*api_refusal(e, ("project namespaces", "espaces de projet"))) from None
         deleted = []
         for item in namespaces.get("items") or []:
             namespace = item["metadata"]["name"]
@@ -292,7 +291,7 @@ class NamespacesMixin(HasTraits):
                     # rights were namespaced, no member started since): next time
                     self.log.warning("Cannot revoke %s in %s yet: no rights there", binding, namespace)
                     continue
-                raise api_refusal(e, ("project membership", "appartenance au projet")) from None
+                raise self.refusal(*api_refusal(e, ("project membership", "appartenance au projet"))) from None
             deleted.append(f"{namespace}/{binding}")
         return deleted
 
@@ -301,18 +300,13 @@ class NamespacesMixin(HasTraits):
         pass
 
 
-def _refused(status, en, fr):
-    error = web.HTTPError(status, f"{en} / {fr}")
-    error.jupyterhub_message = f"{en} / {fr}"
-    return error
-
-
 def api_refusal(error, what):
-    """The API server's refusal as an HTTP error whose message reaches the user."""
+    """The API server's refusal as ``(status, en, fr)``, the words a person can act on;
+    the spawner raises it with ``self.refusal(*api_refusal(e, what))``."""
     try:
         message = json.loads(error.body).get("message") or error.reason
     except (TypeError, ValueError, AttributeError):
         message = error.reason
     en, fr = k8s.explain_refusal(error.status, message, what)
     status = error.status if error.status in (400, 403, 409, 422) else 500
-    return _refused(400 if status == 422 else status, en, fr)
+    return 400 if status == 422 else status, en, fr

@@ -236,7 +236,7 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, NamespacesMixin, KubeSp
                     raise
                 await self.api.replace_namespaced_secret(self.env_secret_name, self.namespace, manifest)
         except ApiException as e:
-            raise api_refusal(e, ("secret", "secret")) from None
+            raise self.refusal(*api_refusal(e, ("secret", "secret"))) from None
 
     async def delete_env_secret(self):
         try:
@@ -262,7 +262,7 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, NamespacesMixin, KubeSp
         try:
             return await super()._make_create_pod_request(pod, request_timeout)
         except ApiException as e:
-            raise api_refusal(e, ("server", "serveur")) from None
+            raise self.refusal(*api_refusal(e, ("server", "serveur"))) from None
         finally:
             self._creating_pod = False
 
@@ -270,7 +270,7 @@ class DatalabKubeSpawner(CatalogMixin, CredentialsMixin, NamespacesMixin, KubeSp
         try:
             return await super()._make_create_pvc_request(pvc, request_timeout)
         except ApiException as e:
-            raise api_refusal(e, ("disk", "disque")) from None
+            raise self.refusal(*api_refusal(e, ("disk", "disque"))) from None
 
     async def stop(self, now=False):
         await super().stop(now)

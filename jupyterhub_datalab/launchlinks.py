@@ -27,6 +27,7 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 
 from .catalog import OptionsError
+from .messages import both
 from .profile_form import _leaves, parse_form, render_form
 
 PATH = r"/datalab/launch/([^/]+)"
@@ -65,8 +66,6 @@ def check_link(spawner, entry_id, query, groups, claims):
     The same checks as a start: ``catalog.launch`` for the entry (restricted or unknown:
     refused) and every value, and the spawner's ``unavailable``.
     """
-    from .spawner import refusal
-
     catalog = spawner.catalog
     entry = catalog.get(entry_id)
     schema = None
@@ -81,11 +80,11 @@ def check_link(spawner, entry_id, query, groups, claims):
         launch = catalog.launch(entry_id, parsed["options"], username=spawner.user.name,
                                 groups=groups, claims=claims)
     except OptionsError as e:
-        return parsed, refusal(e.field, e.en, e.fr), None
+        return parsed, both(f"Option {e.field}: {e.en}", f"Option {e.field} : {e.fr}"), None
     reason = spawner.unavailable(launch.entry)
     if reason:
-        return parsed, (f"{launch.entry.text('name')} cannot run here: {reason['en']} / "
-                        f"{launch.entry.text('name', 'fr')} ne peut pas démarrer ici : {reason['fr']}"), None
+        return parsed, both(f"{launch.entry.text('name')} cannot run here: {reason['en']}",
+                            f"{launch.entry.text('name', 'fr')} ne peut pas démarrer ici : {reason['fr']}"), None
     return parsed, None, launch.entry
 
 

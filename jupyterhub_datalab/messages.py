@@ -35,6 +35,11 @@ def both(en, fr):
     return en if not fr or fr == en else f"{en} / {fr}"
 
 
+def say(en, fr, language=None):
+    """The sentence in ``language`` (``en``/``fr``); both at once when the caller named none."""
+    return Message(en, fr).text(language) if language in LANGUAGES else both(en, fr)
+
+
 class DatalabError(Exception):
     """What a person is told when something cannot be done: ``status`` (HTTP), the
     sentence in English and French, and the ``field`` at fault, if one is.

@@ -32,9 +32,9 @@ from traitlets import Bool, List, Unicode, default
 
 from .. import sandbox, trainings
 from .credentials import CredentialsMixin
-from .profiles import CatalogMixin, refusal
+from .profiles import CatalogMixin
 
-__all__ = ["CatalogMixin", "CredentialsMixin", "DatalabLocalSpawner", "refusal"]
+__all__ = ["CatalogMixin", "CredentialsMixin", "DatalabLocalSpawner"]
 
 
 class DatalabLocalSpawner(CatalogMixin, CredentialsMixin, SimpleLocalProcessSpawner):

@@ -14,6 +14,7 @@ from traitlets import Bool, HasTraits, Instance, Unicode, default
 from .. import trainings
 from ..catalog import DatalabCatalog, OptionsError
 from ..i18n import pick_language
+from ..messages import Message, say
 
 
 class CatalogMixin(HasTraits):
@@ -127,19 +128,21 @@ class CatalogMixin(HasTraits):
             raise web.HTTPError(400, "user_options must be an object: {\"entry\": ..., \"options\": {...}}")
         entry_id = user_options.get("entry") or self.default_entry
         groups, claims = await self._user_context()
+        # one language rule for the spawn page, JupyterLab and the API (i18n.pick_language);
+        # refusals and progress in that language, both when the caller named none
+        self.language = self.user_language(user_options, claims)
+        self.asked_language = self.language if self._language_candidates(user_options, claims) else None
         try:
             launch = self.catalog.launch(entry_id, user_options.get("options") or {},
                                          username=self.user.name, groups=groups, claims=claims)
         except OptionsError as e:
             self.log.info("Refused options of %s for %s: %s", self._log_name, entry_id, e)
-            raise web.HTTPError(400, refusal(e.field, e.en, e.fr)) from None
+            raise self.refusal(400, f"Option {e.field}: {e.en}", f"Option {e.field} : {e.fr}") from None
         reason = self.unavailable(launch.entry)
         if reason:
-            raise web.HTTPError(400, f"{launch.entry.text('name')} cannot run here: {reason['en']} / "
-                                     f"{launch.entry.text('name', 'fr')} ne peut pas démarrer ici : {reason['fr']}")
+            raise self.refusal(400, f"{launch.entry.text('name')} cannot run here: {reason['en']}",
+                               f"{launch.entry.text('name', 'fr')} ne peut pas démarrer ici : {reason['fr']}")
         self.launch = launch
-        # one language rule for the spawn page, JupyterLab and the API: server/language.py
-        self.language = self.user_language(user_options, claims)
         self.progress_message(5, f"{launch.entry.text('name')} {launch.version}: options checked",
                               f"{launch.entry.text('name', 'fr')} {launch.version} : options vérifiées")
         await self.apply_launch(launch)
@@ -150,12 +153,27 @@ class CatalogMixin(HasTraits):
         """Turn a checked Launch into this spawner's settings. Each backend implements it."""
         raise NotImplementedError
 
-    def user_language(self, user_options, claims):
-        """``en`` or ``fr``: the request's ``lang``, else the browser's (Accept-Language of
-        the spawn request), else the login's ``locale`` claim, else English."""
+    def _language_candidates(self, user_options, claims):
+        """What says the person's language: the request's ``lang``, the browser's
+        Accept-Language (of the spawn request), the login's ``locale`` claim; empty ones left out."""
         handler = getattr(self, "handler", None)
         header = handler.request.headers.get("Accept-Language", "") if handler is not None else ""
-        return pick_language(user_options.get("lang"), header, claims.get("locale"))
+        return [c for c in (user_options.get("lang"), header, claims.get("locale"))
+                if isinstance(c, str) and c.strip()]
+
+    def user_language(self, user_options, claims):
+        """``en`` or ``fr``: the request's ``lang``, else the browser's, else the login's
+        ``locale`` claim, else English."""
+        return pick_language(*self._language_candidates(user_options, claims))
+
+    asked_language = None  # the person's language when they named one, else None: both
+
+    def refusal(self, status, en, fr):
+        """The hub's adapter of a bilingual refusal: an HTTPError the spawn page and the REST
+        API show, in the person's language (both when they named none)."""
+        error = web.HTTPError(status, say(en, fr, self.asked_language))
+        error.jupyterhub_message = error.log_message
+        return error
 
     async def prepare_training(self, launch, lang):
         """A training: its material into the workspace, and its first notebook (in ``lang``)
@@ -167,9 +185,7 @@ class CatalogMixin(HasTraits):
             await self.put_training_material(launch, folder)
         except trainings.MaterialError as e:
             self.log.warning("Training material of %s for %s: %s", launch.entry.id, self._log_name, e)
-            error = web.HTTPError(500, f"{e.en} / {e.fr}")
-            error.jupyterhub_message = f"{e.en} / {e.fr}"
-            raise error from None
+            raise self.refusal(500, e.en, e.fr) from None
 
     async def put_training_material(self, launch, folder):
         """Put the training's material into ``folder`` (relative to the workspace), copying
@@ -179,10 +195,13 @@ class CatalogMixin(HasTraits):
     _progress_events = None
 
     def progress_message(self, progress, en, fr):
-        """Queue a progress event for the spawn page (both languages, the page shows one line)."""
+        """Queue a progress event for the spawn page, in the person's language (both when
+        they named none: the page shows one line)."""
         if self._progress_events is None:
             self._progress_events = []
-        self._progress_events.append({"progress": progress, "message": f"{en} · {fr}"})
+        language = self.asked_language
+        message = Message(en, fr).text(language) if language else f"{en} · {fr}"
+        self._progress_events.append({"progress": progress, "message": message})
 
     def launch_env(self):
         """Variables of the launch: the entry's and the options' (Onyxia's names: GIT_*, PERSONAL_INIT_*)."""
@@ -218,7 +237,3 @@ class CatalogMixin(HasTraits):
 
     _catalog_started = Bool(False)
 
-
-def refusal(field, en, fr):
-    """The one-line message of a refused option, in both languages, naming the field."""
-    return f"Option {field}: {en} / Option {field} : {fr}"

@@ -88,6 +88,22 @@ def test_crafted_api_calls_are_refused_naming_the_field(stack, alice, user_optio
     assert "crafted" not in hub_api(alice, stack.hub_url, "GET", "users/alice").json()["servers"]
 
 
+@pytest.mark.parametrize("language, said, unsaid", [
+    ("fr-FR,fr;q=0.9,en;q=0.5", "Option resources.cpu : 4 dépasse le maximum 2", "above the maximum"),
+    ("en-GB,en;q=0.9", "Option resources.cpu: 4 is above the maximum 2", "dépasse"),
+])
+def test_a_refusal_speaks_the_callers_language(stack, alice, language, said, unsaid):
+    """Seen: the hub's refusals and progress were always both languages joined, while the
+    user's server and the service answer in the caller's (one rule for every surface)."""
+    xsrf = next(c.value for c in alice.cookies if c.name == "_xsrf" and c.path.startswith("/hub"))
+    r = alice.post(f"{stack.hub_url}/hub/api/users/alice/servers/crafted", timeout=60,
+                   json={"user_options": {"entry": "jupyter-python", "options": {"resources": {"cpu": 4}}}},
+                   headers={"X-XSRFToken": xsrf, "Accept-Language": language})
+    assert r.status_code == 400, (r.status_code, r.text)
+    message = r.json()["message"]
+    assert said in message and unsaid not in message, message
+
+
 def test_an_entry_missing_on_this_machine_is_refused_with_the_fix(stack, alice):
     r = hub_api(alice, stack.hub_url, "POST", "users/alice/servers/crafted",
                 {"user_options": {"entry": "jupyter-r"}})
