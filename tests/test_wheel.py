@@ -63,7 +63,10 @@ def test_the_wheel_carries_the_prebuilt_extension_the_node_bundles_and_the_catal
                    "jupyterhub_datalab/devstack/node/dist/provider.mjs",
                    "jupyterhub_datalab/catalog_files/environments/jupyter-python.json",
                    # what the shipped entries' "$schema" points at, and the validator reads
-                   "jupyterhub_datalab/catalog_files/catalog.schema.json"):
+                   "jupyterhub_datalab/catalog_files/catalog.schema.json",
+                   # the sidebar's French: its .po and the JSON JupyterLab reads, compiled at build
+                   "jupyterhub_datalab/locale/fr_FR/LC_MESSAGES/jupyterhub_datalab.po",
+                   "jupyterhub_datalab/locale/fr_FR/LC_MESSAGES/jupyterhub_datalab.json"):
         assert any(n.endswith(inside) for n in names), f"{inside} is not in {wheel.name}"
     assert not any("node_modules" in n for n in names)
 
@@ -74,6 +77,15 @@ def test_jupyter_lists_the_prebuilt_extension(venv):
     line = next((x for x in listing.splitlines() if "jupyterhub-datalab" in x), "")
     assert "enabled" in line and "OK" in line, listing
     assert str(venv) in listing  # from the venv's share/jupyter, not from a source tree
+
+
+def test_jupyterlab_finds_the_sidebar_french_catalog(venv):
+    """Through the package's `jupyterlab.locale` entry point, as the lab's translations API does."""
+    r = run([str(venv / "bin/python"), "-c",
+             "from jupyterlab_server.translation_utils import get_language_pack; "
+             "data, _ = get_language_pack('fr_FR'); "
+             "print(data['jupyterhub_datalab']['Upload'][0])"], timeout=120)
+    assert r.stdout.strip() == "Téléverser", r.stdout + r.stderr
 
 
 def test_datalab_up_runs_from_the_installed_wheel(venv, tmp_path):
