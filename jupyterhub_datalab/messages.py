@@ -7,7 +7,7 @@ surface answers in its caller's language through one small adapter: the user's s
 spawn refusals and the ``datalab`` command (``text(environment_language())``).
 
 Seen before: eleven error helpers with three argument orders (``ServiceError(status,
-message, fr)``, ``BackendError(en, fr, status)``, ``StackError(message, exit_code)``...),
+message, fr)``, ``BackendError(en, fr, status)`` (now all ``(status, en, fr=)``), ``StackError(message, exit_code)``...),
 and 36 storage and secrets errors in English only. The helpers are now subclasses of
 :class:`DatalabError`; ``fr=`` is a keyword everywhere.
 """

@@ -1,7 +1,7 @@
 """One bilingual error for the whole datalab (``jupyterhub_datalab/messages.py``).
 
 Seen before: eleven error helpers with three argument orders (``ServiceError(status,
-message, fr)``, ``BackendError(en, fr, status)``, ``StackError(message, exit_code)``), and
+message, fr)``, ``BackendError(en, fr, status)`` (now all ``(status, en, fr=)``), ``StackError(message, exit_code)``), and
 storage and secrets errors in English only. Now each is a ``DatalabError`` and every one
 raised anywhere in the package carries its French, read here from the source."""
 

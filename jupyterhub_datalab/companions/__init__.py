@@ -69,10 +69,8 @@ class Companion:
 
 
 class BackendError(DatalabError, RuntimeError):
-    """A backend could not do what was asked; ``status`` is the HTTP status for users."""
-
-    def __init__(self, en, fr=None, status=500):
-        super().__init__(status, en, fr)
+    """A backend could not do what was asked: ``BackendError(status, en, fr=...)``, the
+    order of every datalab error; ``status`` is the HTTP status for users."""
 
 
 class _Meta(MetaHasTraits, abc.ABCMeta):

@@ -62,10 +62,9 @@ class KubeApi(HasTraits):
                             raise config.ConfigException(f"in the cluster: {in_cluster}; "
                                                          f"kubeconfig: {e}") from None
             except (config.ConfigException, OSError) as e:
-                raise BackendError(
-                    f"The Kubernetes API cannot be reached: no usable configuration ({e}).",
-                    f"L'API Kubernetes est injoignable : pas de configuration utilisable ({e}).",
-                    status=503) from None
+                raise BackendError(503,
+                                   f"The Kubernetes API cannot be reached: no usable configuration ({e}).",
+                                   fr=f"L'API Kubernetes est injoignable : pas de configuration utilisable ({e}).") from None
             if self.api_host:
                 conf.host = self.api_host
             if self.ssl_ca_cert:
@@ -88,8 +87,9 @@ class KubeApi(HasTraits):
         try:
             response = await method(*args, _preload_content=False, **kwargs)
         except OSError as e:  # aiohttp's connection errors
-            raise BackendError(f"The Kubernetes API cannot be reached: {e}",
-                               f"L'API Kubernetes est injoignable : {e}", status=503) from None
+            raise BackendError(503,
+                               f"The Kubernetes API cannot be reached: {e}",
+                               fr=f"L'API Kubernetes est injoignable : {e}") from None
         try:
             if not 200 <= response.status <= 299:
                 if missing_ok and response.status == 404:

@@ -215,17 +215,17 @@ class KubernetesBackend(CompanionStatus, KubeApi, Backend):
         entry = plan.entry
         reason = self.unavailable(entry)
         if reason:
-            raise BackendError(reason["en"], reason["fr"], status=503)
+            raise BackendError(503, reason["en"], fr=reason["fr"])
         core, apps = await self._api()
         companion.endpoint.pop("namespace", None)  # where it runs is decided here, once
         namespace = self.namespace_for(companion)
         own = self.own_namespace(companion.owner)
         if plan.uses_workspace and namespace != own:
-            raise BackendError("An app from your workspace runs in your own namespace only: "
+            raise BackendError(400,
+                               "An app from your workspace runs in your own namespace only: "
                                "launch it for yourself, then share it with the project.",
-                               "Une application de votre espace de travail ne tourne que dans votre "
-                               "propre espace : lancez-la pour vous, puis partagez-la avec le projet.",
-                               status=400)
+                               fr="Une application de votre espace de travail ne tourne que dans votre "
+                               "propre espace : lancez-la pour vous, puis partagez-la avec le projet.")
         name = cm.companion_object_name(companion.owner, companion.name, namespace, own)
         try:
             await self._check_namespace(core, namespace)
@@ -233,14 +233,13 @@ class KubernetesBackend(CompanionStatus, KubeApi, Backend):
             labels = ((existing or {}).get("metadata") or {}).get("labels") or {}
             if existing and (labels.get(k8s.OWNER_LABEL), labels.get(cm.NAME_LABEL)) != (
                     companion.owner, companion.name):
-                raise BackendError(f"{namespace}/{name} already exists and is not {companion.key}",
-                                   f"{namespace}/{name} existe déjà et n'est pas {companion.key}",
-                                   status=409)
+                raise BackendError(409,
+                                   f"{namespace}/{name} already exists and is not {companion.key}",
+                                   fr=f"{namespace}/{name} existe déjà et n'est pas {companion.key}")
             if existing and labels.get(cm.ENTRY_LABEL) != entry.id:
-                raise BackendError(
-                    f"the name {companion.name} is already used by a {labels.get(cm.ENTRY_LABEL)} service",
-                    f"le nom {companion.name} est déjà pris par un service {labels.get(cm.ENTRY_LABEL)}",
-                    status=409)
+                raise BackendError(409,
+                                   f"the name {companion.name} is already used by a {labels.get(cm.ENTRY_LABEL)} service",
+                                   fr=f"le nom {companion.name} est déjà pris par un service {labels.get(cm.ENTRY_LABEL)}")
             stored = await self._call(core.read_namespaced_secret, cm.companion_secret_name(name),
                                       namespace, missing_ok=True)
         except ApiException as e:
@@ -261,7 +260,7 @@ class KubernetesBackend(CompanionStatus, KubeApi, Backend):
                 plan, namespace=namespace, object_name=name, record=self.record(companion),
                 launched=round(time.time(), 3), settings=self.settings())
         except ValueError as e:
-            raise BackendError(f"{entry.id}: {e}", f"{entry.id} : {e}") from None
+            raise BackendError(500, f"{entry.id}: {e}", fr=f"{entry.id} : {e}") from None
         for manifest in manifests:
             try:
                 await self._apply(core, apps, manifest)
@@ -312,20 +311,19 @@ class KubernetesBackend(CompanionStatus, KubeApi, Backend):
             if e.status == 403:
                 # the hub's rights there come with the namespace's preparation (RoleBinding
                 # datalab-hub): a namespace from before them waits for its next start
-                raise BackendError(
-                    f"The datalab cannot act in the namespace {namespace} yet: start your "
+                raise BackendError(409,
+                                   f"The datalab cannot act in the namespace {namespace} yet: start your "
                     "environment once (it prepares the namespace), or ask your administrator.",
-                    f"Le datalab ne peut pas encore agir dans l'espace {namespace} : démarrez une "
+                                   fr=f"Le datalab ne peut pas encore agir dans l'espace {namespace} : démarrez une "
                     "fois votre environnement (il prépare l'espace), ou contactez votre "
-                    "administrateur.", status=409) from None
+                    "administrateur.") from None
             raise
         if found is None:
-            raise BackendError(
-                f"Your namespace {namespace} does not exist yet: start your environment once "
+            raise BackendError(409,
+                               f"Your namespace {namespace} does not exist yet: start your environment once "
                 "(it prepares the namespace), or ask your administrator.",
-                f"Votre espace {namespace} n'existe pas encore : démarrez une fois votre "
-                "environnement (il prépare l'espace), ou contactez votre administrateur.",
-                status=409)
+                               fr=f"Votre espace {namespace} n'existe pas encore : démarrez une fois votre "
+                "environnement (il prépare l'espace), ou contactez votre administrateur.")
 
     async def _apply(self, core, apps, manifest):
         """Create; if it exists: replace the Secret and the Deployment, patch the Service,
@@ -354,7 +352,7 @@ class KubernetesBackend(CompanionStatus, KubeApi, Backend):
                 "Secret": ("service's secret", "secret du service")}.get(kind, ("service", "service"))
         en, fr = k8s.explain_refusal(error.status, api_message(error), what)
         status = error.status if error.status in (400, 403, 404, 409, 422) else 502
-        return BackendError(en, fr, status=400 if status == 422 else status)
+        return BackendError(400 if status == 422 else status, en, fr=fr)
 
     async def _wait_admitted(self, apps, core, companion, namespace, name):
         """Until the cluster made the pod, or refused it (quota): a refusal is an error now."""
@@ -363,7 +361,8 @@ class KubernetesBackend(CompanionStatus, KubeApi, Backend):
             deployment = await self._call(apps.read_namespaced_deployment, name, namespace, missing_ok=True)
             failure = self._replica_failure(deployment)
             if failure:
-                raise BackendError(*failure)
+                en, fr, status = failure
+                raise BackendError(status, en, fr=fr)
             pods = await self._pods(core, companion, namespace)
             if pods or time.monotonic() > deadline:
                 return

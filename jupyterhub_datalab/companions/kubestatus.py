@@ -61,9 +61,9 @@ def refused(en, fr):
     except ApiException as e:
         message = api_message(e)
         status = e.status if e.status in (403, 404, 409) else 502
-        raise BackendError(f"The cluster refused to {en} (error {e.status}): {message}",
-                           f"Le cluster a refusé de {fr} (erreur {e.status}) : {message}",
-                           status=status) from None
+        raise BackendError(status,
+                           f"The cluster refused to {en} (error {e.status}): {message}",
+                           fr=f"Le cluster a refusé de {fr} (erreur {e.status}) : {message}") from None
 
 
 class CompanionStatus:
@@ -246,10 +246,9 @@ class CompanionStatus:
                     continue
                 deployments += (found or {}).get("items") or []
         except ApiException as e:
-            raise BackendError(
-                f"The companions in the cluster cannot be listed: {api_message(e)}",
-                f"Les compagnons du cluster ne peuvent pas être listés : {api_message(e)}",
-                status=502) from None
+            raise BackendError(502,
+                               f"The companions in the cluster cannot be listed: {api_message(e)}",
+                               fr=f"Les compagnons du cluster ne peuvent pas être listés : {api_message(e)}") from None
         out = []
         for deployment in deployments:
             meta = deployment.get("metadata") or {}

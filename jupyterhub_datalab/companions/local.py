@@ -139,9 +139,9 @@ class LocalBackend(Backend):
     def dir(self, companion):
         for part in (companion.owner, companion.name):
             if not isinstance(part, str) or not NAME.match(part):
-                raise BackendError(f"{part!r} is not a valid owner or service name",
-                                   f"{part!r} n'est pas un nom de propriétaire ou de service valide",
-                                   status=400)
+                raise BackendError(400,
+                                   f"{part!r} is not a valid owner or service name",
+                                   fr=f"{part!r} n'est pas un nom de propriétaire ou de service valide")
         return self.root_path / companion.owner / companion.name
 
     def _read(self, folder):
@@ -179,13 +179,12 @@ class LocalBackend(Backend):
         folder = self.dir(companion)
         missing = self.unavailable(entry)
         if missing:
-            raise BackendError(missing["en"], missing["fr"], status=503)
+            raise BackendError(503, missing["en"], fr=missing["fr"])
         record = self._read(folder)
         if record and record["companion"]["entry"] != entry.id:
-            raise BackendError(
-                f"the name {companion.name} is already used by a {record['companion']['entry']} service",
-                f"le nom {companion.name} est déjà pris par un service {record['companion']['entry']}",
-                status=409)
+            raise BackendError(409,
+                               f"the name {companion.name} is already used by a {record['companion']['entry']} service",
+                               fr=f"le nom {companion.name} est déjà pris par un service {record['companion']['entry']}")
         if record and _alive(record.get("pid"), record.get("pid_started")):
             self._fill(companion, record)  # already running: launching again changes nothing
             return
@@ -276,13 +275,13 @@ class LocalBackend(Backend):
         for option, value in plan.workspace_files:
             target = (workspace / value).resolve()
             if not target.is_relative_to(workspace.resolve()):
-                raise BackendError(f"{option}: {value!r} must be a path inside your workspace",
-                                   f"{option} : {value!r} doit être un chemin dans votre espace de travail",
-                                   status=400)
+                raise BackendError(400,
+                                   f"{option}: {value!r} must be a path inside your workspace",
+                                   fr=f"{option} : {value!r} doit être un chemin dans votre espace de travail")
             if not target.is_file():
-                raise BackendError(f"{option}: {value} does not exist in your workspace",
-                                   f"{option} : {value} n'existe pas dans votre espace de travail",
-                                   status=400)
+                raise BackendError(400,
+                                   f"{option}: {value} does not exist in your workspace",
+                                   fr=f"{option} : {value} n'existe pas dans votre espace de travail")
 
     def _fill(self, companion, record):
         """Bring the caller's Companion up to date with the record."""

@@ -120,8 +120,9 @@ class LaunchPlan:
         try:
             return fill_service(str(template), values)
         except KeyError as e:
-            raise BackendError(f"{self.entry.id}: {what}: no value for {{{e.args[0]}}}",
-                               f"{self.entry.id} : {what} : pas de valeur pour {{{e.args[0]}}}") from None
+            raise BackendError(500,
+                               f"{self.entry.id}: {what}: no value for {{{e.args[0]}}}",
+                               fr=f"{self.entry.id} : {what} : pas de valeur pour {{{e.args[0]}}}") from None
 
     def connection(self, values):
         return fill_connection(self.service.get("connection"), values)
@@ -136,9 +137,9 @@ def workspace_files(entry, options):
         value = str(values.get(f"option.{option}", ""))
         path = PurePosixPath(value)
         if not value or path.is_absolute() or ".." in path.parts or "\0" in value:
-            raise BackendError(f"{option}: {value!r} must be a path inside your workspace",
-                               f"{option} : {value!r} doit être un chemin dans votre espace de travail",
-                               status=400)
+            raise BackendError(400,
+                               f"{option}: {value!r} must be a path inside your workspace",
+                               fr=f"{option} : {value!r} doit être un chemin dans votre espace de travail")
         found.append((option, value))
     return tuple(found)
 
@@ -149,8 +150,9 @@ def make_plan(companion, launch, credentials=None, *, ui_prefix="", token=None):
     from ``companion.endpoint["prefix"]`` else ``ui_prefix`` (``{owner}``, ``{name}``)."""
     entry = launch.entry
     if entry.kind != "service" or not entry.service:
-        raise BackendError(f"{entry.id} is not a service", f"{entry.id} n'est pas un service",
-                           status=400)
+        raise BackendError(400,
+                           f"{entry.id} is not a service",
+                           fr=f"{entry.id} n'est pas un service")
     token = token or (lambda: secrets_module.token_urlsafe(24))
     kept = companion.secrets or {}
     made = {name: kept.get(name) or token() for name in entry.service.get("secrets", [])}

@@ -24,8 +24,9 @@ def run_logged(log, cwd, what, argv, stdin=None):
                               stderr=subprocess.STDOUT, cwd=cwd, timeout=120)
     if done.returncode != 0:
         lines = "\n".join(tail_lines(log, 8))
-        raise BackendError(f"{what} failed (code {done.returncode}):\n{lines}",
-                           f"{what} a échoué (code {done.returncode}) :\n{lines}")
+        raise BackendError(500,
+                           f"{what} failed (code {done.returncode}):\n{lines}",
+                           fr=f"{what} a échoué (code {done.returncode}) :\n{lines}")
 
 
 def postgresql_argv(folder, data, options, password, port, *, which, sandbox, log, event):

@@ -156,12 +156,11 @@ def _drop_root():
     argv = [unshare, "--user", f"--map-user={nobody.pw_uid}", f"--map-group={nobody.pw_gid}"]
     probe = subprocess.run([*argv, "true"], check=False, capture_output=True) if unshare else None
     if probe is None or probe.returncode != 0:
-        raise BackendError(
-            "PostgreSQL refuses to run as root, and this machine does not allow user "
+        raise BackendError(503,
+                           "PostgreSQL refuses to run as root, and this machine does not allow user "
             "namespaces (unshare): run the datalab as a regular user.",
-            "PostgreSQL refuse de tourner en root, et cette machine n'autorise pas les espaces "
-            "de noms utilisateur (unshare) : lancez le datalab avec un utilisateur ordinaire.",
-            status=503)
+                           fr="PostgreSQL refuse de tourner en root, et cette machine n'autorise pas les espaces "
+            "de noms utilisateur (unshare) : lancez le datalab avec un utilisateur ordinaire.")
     return argv
 
 
@@ -196,7 +195,7 @@ def spawn(argv, log, env, cwd, *, writable=None, hidden=(), as_nobody=False):
                                          die_with_parent=False, info_fd=info_write, as_nobody=as_nobody)
         except bubblewrap.SandboxUnavailable as e:
             os.close(info_read), os.close(info_write)
-            raise BackendError(e.en, e.fr, status=503) from None
+            raise BackendError(503, e.en, fr=e.fr) from None
     try:
         with open(log, "ab", buffering=0) as out:
             out.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting\n".encode())
@@ -206,9 +205,9 @@ def spawn(argv, log, env, cwd, *, writable=None, hidden=(), as_nobody=False):
                                         start_new_session=True,
                                         pass_fds=(info_write,) if info_write else ())
             except OSError as e:
-                raise BackendError(f"{argv[0]} could not be started: {e.strerror}",
-                                   f"{argv[0]} n'a pas pu être lancé : {e.strerror}",
-                                   status=503) from None
+                raise BackendError(503,
+                                   f"{argv[0]} could not be started: {e.strerror}",
+                                   fr=f"{argv[0]} n'a pas pu être lancé : {e.strerror}") from None
     finally:
         if info_write is not None:
             os.close(info_write)
