@@ -1,9 +1,8 @@
 """The Services panel in a real browser: launch from the catalog, watch it become ready,
 see the connection (password hidden until asked), open the web UI, delete."""
 
-import json
-
 from ..browser import ARTIFACTS, login_and_open_sidebar, screenshot
+from .sections import set_theme
 
 READY_TIMEOUT = 120_000  # MLflow imports a lot on a cold start
 
@@ -46,25 +45,6 @@ def shot(page, locator, name):
     """The whole page (tests/browser.screenshot) and the sidebar alone, to check the layout."""
     screenshot(page, name)
     locator.screenshot(path=str(ARTIFACTS / f"{name}-sidebar.png"))
-
-
-def set_theme(page, stack, username, theme):
-    """Save JupyterLab's theme setting through its settings API, then reload the page."""
-    url = f"{stack.hub_url}/user/{username}/lab/api/settings/@jupyterlab/apputils-extension:themes"
-    status = page.evaluate(
-        """async ([url, raw]) => {
-            const xsrf = document.cookie.split('; ').find(c => c.startsWith('_xsrf='));
-            const r = await fetch(url, {method: 'PUT', credentials: 'same-origin',
-                headers: {'Content-Type': 'application/json',
-                          'X-XSRFToken': xsrf ? xsrf.slice(6) : ''},
-                body: JSON.stringify({raw})});
-            return r.status;
-        }""",
-        [url, json.dumps({"theme": theme})],
-    )
-    assert status in (200, 204), status
-    page.reload()
-    page.locator(".jp-Datalab-sidebar").wait_for(state="visible", timeout=60_000)
 
 
 def test_launch_redis_see_its_connection_and_delete_it(stack, chromium):
@@ -129,7 +109,7 @@ def test_launch_redis_see_its_connection_and_delete_it(stack, chromium):
         row.locator("button[data-action='share']").wait_for(timeout=30_000)
         assert row.get_attribute("data-shared") == "false"
 
-        set_theme(page, stack, "alice", "JupyterLab Dark")
+        set_theme(page, stack.hub_url, "alice", "JupyterLab Dark")
         try:
             panel = page.locator(".jp-Datalab-services")
             row = panel.locator(".jp-Datalab-service[data-service='alice/panel-cache']")
@@ -143,7 +123,7 @@ def test_launch_redis_see_its_connection_and_delete_it(stack, chromium):
             shot(page, page.locator(".jp-Datalab-sidebar"), "services-launch-form-dark")
             panel.locator("button[data-action='back']").click()
         finally:
-            set_theme(page, stack, "alice", "JupyterLab Light")
+            set_theme(page, stack.hub_url, "alice", "JupyterLab Light")
 
         panel = page.locator(".jp-Datalab-services")
         row = panel.locator(".jp-Datalab-service[data-service='alice/panel-cache']")

@@ -5,6 +5,7 @@ two hand-written dictionaries beside JupyterLab's gettext, out of its language s
 
 import ast
 import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -121,8 +122,6 @@ def test_the_build_compiles_the_po_as_jupyterlab_reads_it(tmp_path):
                   'msgid "%1 file"\nmsgid_plural "%1 files"\nmsgstr[0] "%1 fichier"\n'
                   'msgstr[1] "%1 fichiers"\n', encoding="utf-8")
     [written] = hatch_build.compile_catalogs(tmp_path)
-    import json
-
     data = json.loads(written.read_text(encoding="utf-8"))
     assert data[""]["domain"] == "jupyterhub_datalab"
     assert data[""]["plural_forms"] == "nplurals=2; plural=(n > 1);"
