@@ -54,8 +54,8 @@ def parse_link(entry_id, query, schema):
         known = {".".join(path) for path, _ in _leaves(schema)}
         for key in query:
             if key not in known:
-                raise OptionsError(key, "unknown option: this entry has no such option",
-                                   "option inconnue : cette entrée n'a pas cette option")
+                raise OptionsError("unknown option: this entry has no such option",
+                                   fr="option inconnue : cette entrée n'a pas cette option", field=key)
     formdata = {"entry": [entry_id], **{f"{entry_id}/{key}": values for key, values in query.items()}}
     return parse_form(formdata, {entry_id: schema} if schema is not None else {})
 

@@ -125,10 +125,10 @@ def test_the_old_helpers_are_the_one_error():
     from jupyterhub_datalab.service.errors import ApiError
 
     for error in (ServiceError(404, "Gone.", fr="Parti."), ApiError(404, "Gone.", fr="Parti."),
-                  StackError("Gone.", fr="Parti.", exit_code=2), OptionsError("x", "Gone.", fr="Parti.")):
+                  StackError("Gone.", fr="Parti.", exit_code=2), OptionsError("Gone.", fr="Parti.", field="x")):
         assert isinstance(error, DatalabError) and error.text("fr") == "Parti.", error
     assert StackError("Gone.", exit_code=2).exit_code == 2
-    options = OptionsError("cpu", "above the maximum 8", fr="dépasse le maximum 8")
+    options = OptionsError("above the maximum 8", fr="dépasse le maximum 8", field="cpu")
     assert (options.status, options.field, str(options)) == (400, "cpu", "cpu: above the maximum 8")
     assert isinstance(options, ValueError)  # what the spawner and launch links catch
 

@@ -129,8 +129,8 @@ class DatalabCatalog(LoggingConfigurable):
         """Check a user's request (entry + options) and return the Launch, or OptionsError."""
         entry = self.get(entry_id) if isinstance(entry_id, str) else None
         if entry is None or entry.kind != kind or not self.allowed(entry, groups, claims):
-            raise OptionsError("entry", f"no such {kind} in the catalog: {entry_id!r}",
-                               f"cette entrée n'existe pas dans le catalogue : {entry_id!r}")
+            raise OptionsError(f"no such {kind} in the catalog: {entry_id!r}",
+                               fr=f"cette entrée n'existe pas dans le catalogue : {entry_id!r}", field="entry")
         context = self.context(username, groups, (claims or {}).get("email", ""))
         checked = check_options(entry, options, context, self.option_overrides)
         return to_launch(entry, checked)

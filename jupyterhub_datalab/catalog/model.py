@@ -49,9 +49,10 @@ class CatalogError(ValueError):
 
 
 class OptionsError(DatalabError, ValueError):
-    """A user's option is refused (400); ``field`` names it, the message says what is allowed."""
+    """A user's option is refused (400): ``OptionsError(en, fr=..., field=...)``; ``field``
+    names it, the message says what is allowed."""
 
-    def __init__(self, field, en, fr=None):
+    def __init__(self, en, fr=None, *, field):
         super().__init__(400, en, fr, field=field)
 
     def __str__(self):

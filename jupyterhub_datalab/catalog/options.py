@@ -105,14 +105,15 @@ def check_options(entry, options, context, overrides=None):
     if options is None:
         options = {}
     if not isinstance(options, dict):
-        raise OptionsError("options", "expected an object of options", "un objet d'options est attendu")
+        raise OptionsError("expected an object of options", fr="un objet d'options est attendu", field="options")
     schema = resolve_schema(entry, context, overrides)
     for path, prop in _walk(schema):
         x = prop.get("x-datalab", {})
         value, given = _get(options, path)
         if (x.get("hidden") or x.get("readonly")) and given and value != prop.get("default"):
-            raise OptionsError(path, "this option is set by the platform and cannot be changed",
-                               "cette option est fixée par la plateforme et ne peut pas être changée")
+            raise OptionsError("this option is set by the platform and cannot be changed",
+                               fr="cette option est fixée par la plateforme et ne peut pas être changée",
+                               field=path)
     completed = fill_defaults(schema, options)
     errors = sorted(Draft202012Validator(schema).iter_errors(completed),
                     key=lambda e: (len(e.path), list(map(str, e.path))))
@@ -120,5 +121,5 @@ def check_options(entry, options, context, overrides=None):
         error = errors[0]
         where = ".".join(str(p) for p in error.absolute_path) or "options"
         en, fr = _messages(error, where)
-        raise OptionsError(where, en, fr)
+        raise OptionsError(en, fr=fr, field=where)
     return completed
