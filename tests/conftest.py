@@ -35,3 +35,27 @@ def _unit_tests_start_no_process(request, monkeypatch):
 def stack(tmp_path_factory):
     """One real `datalab up` shared by the end-to-end tests."""
     yield from serve_stack(tmp_path_factory)
+
+
+def _person(request, user):
+    from .clients import person
+
+    return person(request.getfixturevalue("stack"), user, getattr(request.module, "API", "storage"))
+
+
+@pytest.fixture(scope="module")
+def alice(request):
+    """alice (project stats) calling her module's ``API`` (tests/clients.py)."""
+    return _person(request, "alice")
+
+
+@pytest.fixture(scope="module")
+def bob(request):
+    """bob (project stats, with alice) calling his module's ``API``."""
+    return _person(request, "bob")
+
+
+@pytest.fixture(scope="module")
+def carol(request):
+    """carol (no project) calling her module's ``API``."""
+    return _person(request, "carol")

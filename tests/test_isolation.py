@@ -132,7 +132,7 @@ def test_an_app_answers_only_the_proxy_and_sees_nothing_of_the_machine(stack, se
     """alice's app (her code, which she may share) runs sandboxed and listens where only the
     datalab's proxy reaches it. Seen before: MLflow and Streamlit answered on their own
     loopback ports to anyone, and an app ran as the stack's account outside any sandbox."""
-    from .server.test_storage_api import Client
+    from .clients import Client
     from .service.test_companions_api import wait_ready
 
     alice = Client(stack, "alice", api="services")

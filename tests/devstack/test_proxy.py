@@ -13,7 +13,7 @@ import requests
 from jupyterhub_datalab.devstack.hub import PROXY_API_USER
 from jupyterhub_datalab.devstack.ports import OFFSETS
 
-from ..server.test_storage_api import Client
+from ..clients import Client
 from ..stackctl import xsrf_of
 
 NAMES = ["notes #1.txt", "100% done.txt", "why?.txt", "a;b.txt", "été ∑.txt"]

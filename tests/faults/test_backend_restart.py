@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from ..server.test_storage_api import Client
+from ..clients import Client
 from ..stackctl import RemoteKernel, serve_stack
 from ..waiting import wait_until
 

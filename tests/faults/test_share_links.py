@@ -13,7 +13,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ..server.test_storage_api import Client
+from ..clients import Client
 from ..stackctl import serve_stack
 
 SESSION = 20  # seconds

@@ -7,7 +7,8 @@ import secrets
 import pytest
 
 from ..stackctl import run_in_kernel
-from .test_secrets_api import alice, bob  # noqa: F401  (the same clients, fixtures of this module)
+
+API = "secrets"  # what alice, bob and carol call (tests/clients.py)
 
 TOKEN = f"team-{secrets.token_hex(8)}"
 

@@ -7,24 +7,10 @@ import time
 import pytest
 
 from ..stackctl import run_in_kernel, start_server
-from .test_storage_api import Client
+
+API = "secrets"  # what alice, bob and carol call (tests/clients.py)
 
 VALUES = {name: f"{name}-{secrets.token_hex(12)}" for name in ("pg", "pg2", "api", "team", "big")}
-
-
-@pytest.fixture(scope="module")
-def alice(stack):
-    return Client(stack, "alice", api="secrets")
-
-
-@pytest.fixture(scope="module")
-def bob(stack):
-    return Client(stack, "bob", api="secrets")
-
-
-@pytest.fixture(scope="module")
-def carol(stack):
-    return Client(stack, "carol", api="secrets")
 
 
 def test_spaces_are_personal_then_projects(alice, carol):

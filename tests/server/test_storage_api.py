@@ -7,35 +7,8 @@ import urllib.parse
 import pytest
 import requests
 
-from ..stackctl import oidc_login, start_server
+from ..clients import Client
 
-
-class Client:
-    """Calls a user's server API the way the JupyterLab panel does (cookie + XSRF)."""
-
-    def __init__(self, stack, user, api="storage"):
-        self.session = oidc_login(stack.hub_url, user, stack.password(user))
-        start_server(self.session, stack.hub_url, user)
-        self.base = f"{stack.hub_url}/user/{user}/datalab/api/{api}"
-        self.user = user
-
-    def __call__(self, method, path, **kw):
-        # the current cookie: a restarted server sets a new one
-        xsrf = next(c.value for c in self.session.cookies
-                    if c.name == "_xsrf" and c.path.startswith(f"/user/{self.user}"))
-        headers = {"X-XSRFToken": xsrf, **kw.pop("headers", {})}
-        kw.setdefault("timeout", 120)
-        return self.session.request(method, f"{self.base}/{path}", headers=headers, **kw)
-
-
-@pytest.fixture(scope="module")
-def alice(stack):
-    return Client(stack, "alice")
-
-
-@pytest.fixture(scope="module")
-def bob(stack):
-    return Client(stack, "bob")
 
 
 def test_spaces_list_the_personal_bucket(alice):
@@ -181,11 +154,6 @@ def test_s3_down_is_said_in_words():
     with pytest.raises(StorageError) as info:
         storage.list("personal")
     assert info.value.status == 503 and "cannot be reached" in info.value.message
-
-
-@pytest.fixture(scope="module")
-def carol(stack):
-    return Client(stack, "carol")
 
 
 def test_isolation_matrix_for_list_read_write_delete_share(alice, bob, carol):

@@ -8,7 +8,7 @@ import requests
 
 from jupyterhub_datalab.secrets import Secrets, SecretsError
 
-from .test_storage_api import Client
+from ..clients import Client
 
 MOUNT, ROLE = "jwt-agents", "agents"
 

@@ -5,12 +5,7 @@ the panel as ``"en / fr"``, both sentences glued, whatever the person read."""
 
 import pytest
 
-from ..server.test_storage_api import Client
-
-
-@pytest.fixture(scope="module")
-def carol(stack):
-    return Client(stack, "carol", api="services")
+API = "services"  # what alice, bob and carol call (tests/clients.py)
 
 
 @pytest.mark.parametrize("language, words", [

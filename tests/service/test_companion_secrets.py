@@ -8,16 +8,13 @@ import time
 import psutil
 import pytest
 
-from ..server.test_storage_api import Client
+from ..clients import Client
 from .test_companions_api import wait_ready
+
+API = "services"  # what alice, bob and carol call (tests/clients.py)
 
 VALUE = f"app-token-{secrets.token_hex(8)}"
 APP = "import os\nimport streamlit as st\nst.write('token set' if os.environ.get('APP_TOKEN') else 'no token')\n"
-
-
-@pytest.fixture(scope="module")
-def alice(stack):
-    return Client(stack, "alice", api="services")
 
 
 @pytest.fixture(scope="module")

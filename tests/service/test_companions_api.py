@@ -15,26 +15,12 @@ import boto3
 import pytest
 import requests
 
-from ..server.test_storage_api import Client
 from ..stackctl import AppSite, oidc_login, run_in_kernel
 from ..waiting import wait_until
 
+API = "services"  # what alice, bob and carol call (tests/clients.py)
+
 ROW = f"row-{secrets.token_hex(6)}"
-
-
-@pytest.fixture(scope="module")
-def alice(stack):
-    return Client(stack, "alice", api="services")
-
-
-@pytest.fixture(scope="module")
-def bob(stack):
-    return Client(stack, "bob", api="services")
-
-
-@pytest.fixture(scope="module")
-def carol(stack):
-    return Client(stack, "carol", api="services")
 
 
 def wait_ready(client, owner, name, timeout=180):

@@ -11,7 +11,7 @@ import time
 import psutil
 import pytest
 
-from ..server.test_storage_api import Client
+from ..clients import Client
 from ..stackctl import RunningStack, alive, free_base_port, run_in_kernel
 from .test_companions_api import wait_ready
 from ..waiting import wait_until

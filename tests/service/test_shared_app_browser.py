@@ -8,7 +8,7 @@ secrets, his `_xsrf` and started kernels there), nor frame their pages."""
 import json
 
 from ..browser import screenshot, sign_in
-from ..server.test_storage_api import Client
+from ..clients import Client
 from .test_companions_api import wait_ready
 
 SPY = """import json, pathlib

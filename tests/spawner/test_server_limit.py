@@ -2,17 +2,13 @@
 Seen before: each refused spawn, and a plain cross-site GET of `/hub/spawn/<user>/<name>?x=1`,
 left a named-server record, and five such links locked the user out of new servers."""
 
-import pytest
 
-from ..stackctl import oidc_login, spawn_form_post, start_server
+from ..stackctl import spawn_form_post, start_server
 from .test_spawn_profiles import hub_api, wait_stopped
 
+API = "hub"  # what alice, bob and carol call (tests/clients.py)
+
 USER = "carol"  # the demo user no other test gives named servers
-
-
-@pytest.fixture(scope="module")
-def carol(stack):
-    return oidc_login(stack.hub_url, USER, stack.password(USER))
 
 
 def test_links_and_refused_starts_leave_no_server_that_counts(stack, carol):

@@ -11,6 +11,8 @@ import pytest
 from ..stackctl import oidc_login, spawn_form_post, start_server
 from ..waiting import wait_until
 
+API = "hub"  # what alice, bob and carol call (tests/clients.py)
+
 
 def hub_api(session, hub_url, method, path, body=None):
     """A hub REST API call with the browser session's cookie, as the hub's own pages make."""
@@ -22,11 +24,6 @@ def hub_api(session, hub_url, method, path, body=None):
 def wait_stopped(session, hub_url, user, server=""):
     wait_until(lambda: server not in hub_api(session, hub_url, "GET", f"users/{user}").json()["servers"],
                f"{user}/{server} stopped")
-
-
-@pytest.fixture(scope="module")
-def alice(stack):
-    return oidc_login(stack.hub_url, "alice", stack.password("alice"))
 
 
 def test_the_spawn_page_shows_the_catalog_and_unavailable_entries_say_why(stack, alice):
