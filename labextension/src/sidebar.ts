@@ -45,6 +45,8 @@ export class DatalabSidebar extends SidePanel {
     this.services = new ServicesPanel(options.i18n, undefined, options.intervals);
     this._panels = [new StoragePanel(options.i18n), new SecretsPanel(options.i18n), this.services];
     this._panels.forEach(panel => this.addWidget(panel));
+    // Secrets lists a few names; Storage and Services need the room (the person can drag)
+    (this.content as AccordionPanel).setRelativeSizes([2, 1, 2]);
 
     this._info = new Widget();
     this._info.addClass('jp-Datalab-info');
