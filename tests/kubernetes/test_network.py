@@ -25,7 +25,7 @@ from jupyterhub_datalab.companions import Companion
 from jupyterhub_datalab.companions.kubernetes import KubernetesBackend
 from jupyterhub_datalab.names import normalize_name
 
-from ..test_helm_chart import helm, helm_python  # noqa: F401  (fixtures)
+from ..helm.test_chart import helm, helm_python  # noqa: F401  (fixtures)
 from . import z2jh
 from .apiserver import ClusterThread
 from .netpol import Endpoint, Network

@@ -97,7 +97,7 @@ def test_every_companion_passes_restricted(catalog):  # noqa: F811
 def test_the_charts_values_turn_z2jhs_privileged_blocker_off():
     import yaml
 
-    from ..test_helm_chart import CHART
+    from ..helm.test_chart import CHART
 
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     assert values["jupyterhub"]["singleuser"]["cloudMetadata"]["blockWithIptables"] is False

@@ -5,7 +5,7 @@ what has no namespace (or what KubeSpawner must watch across namespaces).
 The calls are real: the datalab's spawner (KubeSpawner included) and companions' backend
 talking HTTP to the emulated Kubernetes API (``apiserver.py``, ``workloads.py``: the only
 emulated part, no real API server runs here), which logs every request. The rights are
-real too: the chart rendered by real Helm (``tests/test_helm_chart.py``'s fixture). The
+real too: the chart rendered by real Helm (``tests/helm/test_chart.py``'s fixture). The
 emulated API authorises everything, so the log is replayed through ``rbac.py``, the
 published RBAC rules as a checker, in order: the RoleBindings the code makes grant the
 calls after them, as on a real cluster. Seen before: a ClusterRoleBinding gave the hub
@@ -23,7 +23,7 @@ from jupyterhub_datalab.catalog import check_options, load, shipped_catalog, to_
 from jupyterhub_datalab.companions import Companion
 from jupyterhub_datalab.companions.kubernetes import KubernetesBackend
 
-from ..test_helm_chart import helm, helm_python  # noqa: F401  (fixtures)
+from ..helm.test_chart import helm, helm_python  # noqa: F401  (fixtures)
 from .apiserver import ROLE_BINDINGS, ClusterThread
 from .rbac import Authorizer, Call, call_of, replay
 from .workloads import WorkloadCluster

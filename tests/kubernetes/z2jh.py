@@ -1,7 +1,7 @@
 """Zero to JupyterHub 4.3.3's NetworkPolicies of the hub and the proxy, and the labels of
 its pods, rebuilt from the datalab chart's ``jupyterhub:`` values.
 
-The subchart cannot be fetched here (tests/test_helm_chart.py renders the datalab chart
+The subchart cannot be fetched here (tests/helm/test_chart.py renders the datalab chart
 without it), so this is a transcription of z2jh's ``templates/hub/netpol.yaml`` and
 ``templates/proxy/netpol.yaml`` (chp) with their defaults: a stand-in, named as such.
 What matters for the datalab: the hub's ingress on its API port 8081 from pods labelled

@@ -25,10 +25,10 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from .helm import venv
-from .helm.cluster import KUBE_VERSION, start
+from . import venv
+from .cluster import KUBE_VERSION, start
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "helm" / "datalab"
 FULL_VALUES = CHART / "examples" / "full-values.yaml"
 _names = itertools.count(1)

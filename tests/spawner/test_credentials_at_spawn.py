@@ -5,7 +5,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from .stackctl import oidc_login, start_server
+from ..stackctl import oidc_login, start_server
 
 
 def assert_refused(*calls):
@@ -71,7 +71,7 @@ def test_vault_token_reaches_only_the_users_own_path(envs):
 
 def test_a_notebook_reads_and_writes_s3_with_no_configuration(stack, envs):
     """pandas (s3fs) and boto3 in alice's kernel: credentials come from the environment."""
-    from .stackctl import run_in_kernel
+    from ..stackctl import run_in_kernel
 
     session = oidc_login(stack.hub_url, "alice", stack.password("alice"))
     start_server(session, stack.hub_url, "alice")
