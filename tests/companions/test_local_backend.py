@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import socket
-import time
 from pathlib import Path
 
 import psutil
@@ -27,6 +26,8 @@ from redis.retry import Retry
 from jupyterhub_datalab.catalog import check_options, load, shipped_catalog, to_launch
 from jupyterhub_datalab.companions import BackendError, Companion
 from jupyterhub_datalab.companions.local import LocalBackend, find_command
+
+from ..waiting import wait_until
 
 CONTEXT = {"user": {"name": "alice", "email": "alice@example.org", "project": "", "projects": []},
            "region": {}}
@@ -66,14 +67,14 @@ def launch(backend, catalog, entry_id, name, options=None, credentials=None, **e
 
 
 def wait_for(backend, c, want="ready", timeout=60):
-    deadline = time.monotonic() + timeout
-    while True:
+    """The status message once ``c`` is ``want``; failing on the way is an error at once."""
+    def reached():
         state, message = run(backend.status(c))
-        if state == want:
-            return message
         # on the way to failed (a kill), it may still answer for an instant
-        assert state != "failed" and time.monotonic() < deadline, (state, message)
-        time.sleep(0.1)
+        assert state == want or state != "failed", (state, message)
+        return (message or True) if state == want else None
+
+    return wait_until(reached, f"{c.key} {want}", timeout, interval=0.1)
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):

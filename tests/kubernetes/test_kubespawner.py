@@ -24,6 +24,7 @@ import requests
 from jupyterhub_datalab.devstack.nodejs import node_command
 
 from ..stackctl import free_base_port
+from ..waiting import wait_until
 from .apiserver import ClusterThread, stop_process
 
 TOKEN = secrets.token_hex(16)
@@ -107,24 +108,18 @@ def spawn(hub, user, server, entry="jupyter-python", options=None):
 
 
 def wait_ready(hub, user, server, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ready():
         model = call(hub, "GET", f"/users/{user}").json()["servers"].get(server) or {}
-        if model.get("ready"):
-            return model
         if not model.get("pending") and not model.get("ready"):
             raise AssertionError(f"{user}/{server} stopped: {model}\n{hub.log.read_text()[-3000:]}")
-        time.sleep(0.3)
-    raise AssertionError(f"{user}/{server} not ready in {timeout} s")
+        return model if model.get("ready") else None
+
+    return wait_until(ready, f"{user}/{server} ready", timeout)
 
 
 def wait_stopped(hub, user, server, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server not in call(hub, "GET", f"/users/{user}").json()["servers"]:
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"{user}/{server} did not stop in {timeout} s")
+    wait_until(lambda: server not in call(hub, "GET", f"/users/{user}").json()["servers"],
+               f"{user}/{server} stopped", timeout)
 
 
 def writes(cluster):

@@ -35,6 +35,7 @@ from jupyterhub_datalab import kubernetes as k8s
 from jupyterhub_datalab.devstack.nodejs import node_command
 
 from ..stackctl import free_base_port
+from ..waiting import wait_until
 from .apiserver import ClusterThread, stop_process
 from .workloads import WorkloadCluster
 
@@ -234,10 +235,8 @@ def test_the_managed_service_finds_the_api_server_as_in_a_pod(hub, cluster, user
         assert made in found, resource
         # c.KubernetesBackend in the hub's file reached the backend of the service it started
         assert found[made]["metadata"]["labels"]["cost-centre"] == "dsi", resource
-    deadline = time.monotonic() + 30
-    while (state := service(hub, user_token, "GET", f"services/{USER}/{name}").json())["status"] != "ready":
-        assert time.monotonic() < deadline, state
-        time.sleep(0.3)
+    wait_until(lambda: service(hub, user_token, "GET", f"services/{USER}/{name}").json()["status"] == "ready",
+               f"{USER}/{name} ready", timeout=30)
     r = service(hub, user_token, "GET", "services")
     assert [s["name"] for s in r.json()["services"]] == [name], r.text
 

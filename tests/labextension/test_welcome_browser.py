@@ -8,11 +8,11 @@ her home, which it reads at each request.
 
 import json
 import shutil
-import time
 
 from jupyterhub_datalab.catalog import DatalabCatalog
 
 from ..browser import open_lab, screenshot, sign_in
+from ..waiting import wait_until
 
 
 def lab_api(page, url, method="GET", raw=None):
@@ -30,14 +30,6 @@ def lab_api(page, url, method="GET", raw=None):
             const text = await r.text();
             return [r.status, text ? JSON.parse(text) : null];
         }""", [url, method, raw])
-
-
-def wait_until(check, what, timeout=30):
-    """Call ``check`` until it is true (each call a real request), else fail saying what."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"not true after {timeout} s: {what}"
-        time.sleep(0.5)
 
 
 def set_theme(page, stack, theme):
