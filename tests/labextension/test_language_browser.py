@@ -81,9 +81,13 @@ def test_one_language_from_the_spawn_page_to_the_panels(own_stack, chromium, lan
         sidebar.get_by_text(case["body"][1], exact=True).first.wait_for(timeout=30_000)
         background = page.evaluate(
             "getComputedStyle(document.querySelector('.jp-Datalab-sidebar')).backgroundColor")
+        # the space pickers (a person with projects has some) follow the theme too
+        pickers = page.evaluate("""() => [...document.querySelectorAll('.jp-Datalab-sidebar select')]
+            .map(s => getComputedStyle(s).backgroundColor)""")
         shoot_sidebar(page, f"sidebar-{lang}-dark")
         set_theme(page, own_stack.hub_url, case["user"], "JupyterLab Light")
-        channels = [int(c) for c in background[background.index("(") + 1:].rstrip(")").split(",")[:3]]
-        assert sum(channels) < 3 * 100, background
+        for color in [background, *pickers]:
+            channels = [int(c) for c in color[color.index("(") + 1:].rstrip(")").split(",")[:3]]
+            assert sum(channels) < 3 * 100, (color, background, pickers)
     finally:
         context.close()
