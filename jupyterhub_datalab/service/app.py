@@ -28,6 +28,8 @@ from traitlets.config import Application
 from .._version import __version__
 from ..catalog import DatalabCatalog
 from ..companions import Backend
+from ..companions.kubernetes import KubernetesBackend
+from ..companions.local import LocalBackend
 from ..credentials import DatalabCredentials
 from .handlers import api_handlers
 from .share import ShareSigner
@@ -45,7 +47,8 @@ class DatalabService(Application):
 
     aliases: typing.ClassVar[dict] = {"config": "DatalabService.config_file", "state-dir": "DatalabService.state_dir",
                "log-level": "Application.log_level"}
-    classes: typing.ClassVar[list] = [DatalabCatalog, DatalabCredentials]
+    # the sections --help-all and a generated config show: the shared ones and the backends'
+    classes: typing.ClassVar[list] = [DatalabCatalog, DatalabCredentials, LocalBackend, KubernetesBackend]
     # a config file that fails to load must stop the service, not leave it half-configured
     raise_config_file_errors = True
 
