@@ -12,6 +12,7 @@ from .devstack import Stack, StackError
 from .devstack.stack import read_status
 from .devstack.state import default_state_dir
 from .i18n import environment_language
+from .messages import say
 
 
 class _Stop(Exception):
@@ -124,14 +125,18 @@ def cmd_catalog_validate(args):
 
     paths = args.paths or [shipped_catalog()]
     entries, errors = load(paths)
+    language = environment_language()  # the terminal's: LANGUAGE, LC_ALL, LC_MESSAGES, LANG
     for error in errors:
-        print(error, file=sys.stderr)
+        print(error.line(language), file=sys.stderr)
     if errors:
-        print(f"datalab: {len(errors)} error(s) in the catalog; {len(entries)} entries are valid",
-              file=sys.stderr)
+        print(say(f"datalab: {len(errors)} error(s) in the catalog; {len(entries)} entries are valid",
+                  f"datalab : {len(errors)} erreur(s) dans le catalogue ; {len(entries)} entrées "
+                  "sont valides", language), file=sys.stderr)
         return 1
     if not entries:
-        print(f"datalab: no catalog entry (*.json) found in {', '.join(map(str, paths))}",
+        where = ", ".join(map(str, paths))
+        print(say(f"datalab: no catalog entry (*.json) found in {where}",
+                  f"datalab : aucune entrée de catalogue (*.json) dans {where}", language),
               file=sys.stderr)
         return 1
     for entry in sorted(entries.values(), key=lambda e: (e.kind, e.id)):

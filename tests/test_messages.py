@@ -8,6 +8,7 @@ raised anywhere in the package carries its French, read here from the source."""
 import ast
 import importlib
 import inspect
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -74,25 +75,62 @@ def test_every_error_class_takes_its_french_as_fr():
     assert not [name for name, cls in classes.items() if french_position(cls) is None]
 
 
+def without_french(path, tree, classes, seen):
+    """``file:line: call`` of each error built in ``tree`` without its French; ``seen``
+    (a Counter) counts the errors built, by class."""
+    missing = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name not in classes:
+            continue
+        seen[name] += 1
+        if any(isinstance(a, ast.Starred) for a in node.args) or \
+                any(k.arg in ("fr", None) for k in node.keywords):
+            continue  # fr=..., or (en, fr) spread from a pair
+        if len(node.args) <= french_position(classes[name]):
+            missing.append(f"{path}:{node.lineno}: {ast.unparse(node)[:110]}")
+    return missing
+
+
 @pytest.mark.unit
 def test_every_error_raised_in_the_package_has_its_french():
     classes = error_classes()
-    missing, seen = [], 0
+    missing, seen = [], Counter()
     for path, tree in sources():
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-            if name not in classes:
-                continue
-            seen += 1
-            if any(isinstance(a, ast.Starred) for a in node.args) or \
-                    any(k.arg in ("fr", None) for k in node.keywords):
-                continue  # fr=..., or (en, fr) spread from a pair
-            if len(node.args) <= french_position(classes[name]):
-                missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)[:110]}")
-    assert seen > 140, seen  # the rule found the package's errors (shared checks merge some)
+        missing += without_french(path.relative_to(ROOT), tree, classes, seen)
+    assert sum(seen.values()) > 140, seen  # the rule found the package's errors (shared checks merge some)
+    # the catalog validator's errors too: a contributor with a French terminal reads French
+    assert seen["CatalogError"] > 60, seen
     assert not missing, f"{len(missing)} errors without French:\n" + "\n".join(missing)
+
+
+@pytest.mark.unit
+def test_a_catalog_error_without_french_is_found():
+    """The rule can fail: ``CatalogError(file, path, en)`` has no French, ``(..., en, fr)``
+    and ``(..., *words)`` have."""
+    classes = error_classes()
+    assert french_position(classes["CatalogError"]) == 3
+    tree = ast.parse('errors.append(CatalogError(file, "id", "required field is missing"))\n'
+                     'CatalogError(file, "id", "missing", "manquant")\n'
+                     'CatalogError(where, path, *words)\n')
+    missing = without_french("x.py", tree, classes, Counter())
+    assert missing == ["x.py:1: CatalogError(file, 'id', 'required field is missing')"], missing
+
+
+@pytest.mark.unit
+def test_a_catalog_error_keeps_its_english_line_and_has_a_french_one():
+    from jupyterhub_datalab.catalog import CatalogError
+
+    error = CatalogError("shared/gpu.json", "maxLenght", "unknown keyword; did you mean maxLength?",
+                         "mot-clé inconnu ; vouliez-vous dire maxLength ?")
+    assert (str(error), error.message, error.field) == (
+        "shared/gpu.json: maxLenght: unknown keyword; did you mean maxLength?",
+        "unknown keyword; did you mean maxLength?", "maxLenght")
+    assert error.line("fr") == "shared/gpu.json: maxLenght: mot-clé inconnu ; vouliez-vous dire maxLength ?"
+    assert CatalogError("x.json", "", "no such file or directory").line("fr") == \
+        "x.json: (fichier): no such file or directory"  # no French given: the English
 
 
 @pytest.mark.unit

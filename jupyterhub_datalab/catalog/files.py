@@ -15,9 +15,11 @@ def _read_json(path):
     try:
         return json.loads(Path(path).read_text(encoding="utf-8")), []
     except json.JSONDecodeError as e:
-        return None, [CatalogError(path, f"line {e.lineno} column {e.colno}", f"invalid JSON: {e.msg}")]
+        return None, [CatalogError(path, f"line {e.lineno} column {e.colno}", f"invalid JSON: {e.msg}",
+                                   f"JSON non valide : {e.msg}")]
     except (OSError, UnicodeDecodeError) as e:
-        return None, [CatalogError(path, "", f"cannot be read: {e.strerror or e}")]
+        return None, [CatalogError(path, "", f"cannot be read: {e.strerror or e}",
+                                   f"illisible : {e.strerror or e}")]
 
 
 def _include(node, base, file, where, errors, depth=0, origins=None):
@@ -34,11 +36,14 @@ def _include(node, base, file, where, errors, depth=0, origins=None):
         target = (base / ref).resolve()
         if depth > 5 or not ref.endswith(".json"):
             errors.append(CatalogError(file, where, f"cannot include {ref!r}: a .json file, "
-                                       "at most 5 levels deep, is expected"))
+                                       "at most 5 levels deep, is expected",
+                                       f"impossible d'inclure {ref!r} : un fichier .json est "
+                                       "attendu, à 5 niveaux au plus"))
             return node
         doc, problems = _read_json(target)
         if problems:
-            errors.append(CatalogError(file, where, f"cannot include {ref!r}: {problems[0].message}"))
+            errors.append(CatalogError(file, where, f"cannot include {ref!r}: {problems[0].en}",
+                                       f"impossible d'inclure {ref!r} : {problems[0].fr}"))
             return node
         if origins is not None:
             origins[where] = target
@@ -90,7 +95,8 @@ def load(sources):
     entries, errors = {}, []
     for source in sources:
         if not Path(source).exists():
-            errors.append(CatalogError(source, "", "no such file or directory"))
+            errors.append(CatalogError(source, "", "no such file or directory",
+                                       "fichier ou dossier introuvable"))
             continue
         for path in entry_files(source):
             entry, problems = read_entry(path)
@@ -100,7 +106,9 @@ def load(sources):
                 continue
             if entry.id in entries:
                 errors.append(CatalogError(path, "id", f"duplicate id {entry.id!r}, "
-                                           f"already used by {entries[entry.id].source}"))
+                                           f"already used by {entries[entry.id].source}",
+                                           f"id {entry.id!r} en double, déjà pris par "
+                                           f"{entries[entry.id].source}"))
                 continue
             entries[entry.id] = entry
     return entries, errors

@@ -40,12 +40,28 @@ IMAGE_NAME = re.compile(r"^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
-class CatalogError(ValueError):
-    """A problem in a catalog file: which file, which field, what is expected."""
+class CatalogError(DatalabError, ValueError):
+    """A problem in a catalog file: which file, which field (``path``), what is expected,
+    in English and French: ``CatalogError(file, path, en, fr=...)``.
 
-    def __init__(self, file, path, message):
-        self.file, self.path, self.message = str(file), path, message
-        super().__init__(f"{self.file}: {path or '(file)'}: {message}")
+    ``message`` and ``str()`` stay English (``file: path: message``), what logs and tests
+    match; ``line(language)`` is the line ``datalab catalog validate`` prints in the
+    terminal's language. Field names and keywords are the same in both languages."""
+
+    def __init__(self, file, path, en, fr=None):
+        self.file, self.path = str(file), path
+        super().__init__(None, en, fr, field=path or None)
+
+    @property
+    def message(self):
+        return self.en
+
+    def line(self, language="en"):
+        where = self.path or ("(fichier)" if language == "fr" else "(file)")
+        return f"{self.file}: {where}: {self.text(language)}"
+
+    def __str__(self):
+        return self.line("en")
 
 
 class OptionsError(DatalabError, ValueError):

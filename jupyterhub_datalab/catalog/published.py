@@ -24,6 +24,8 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
+from ..messages import Message
+
 SCHEMA_NAME = "catalog.schema.json"
 
 
@@ -67,10 +69,13 @@ def dotted(parts):
 
 
 def _message(key, known):
+    """(en, fr): the nearest known key, else the list of them."""
     near = difflib.get_close_matches(key, known, n=1)
     if near:
-        return f"unknown keyword; did you mean {near[0]}?"
-    return f"unknown keyword; known: {', '.join(known)}"
+        return Message(f"unknown keyword; did you mean {near[0]}?",
+                       f"mot-clé inconnu ; vouliez-vous dire {near[0]} ?")
+    return Message(f"unknown keyword; known: {', '.join(known)}",
+                   f"mot-clé inconnu ; mots-clés connus : {', '.join(known)}")
 
 
 def _origin(path, origins):
@@ -88,7 +93,7 @@ def _origin(path, origins):
 
 
 def unknown_keywords(doc, origins=None):
-    """``(file, path, message)`` for every key of ``doc`` the schema does not declare.
+    """``(file, path, (en, fr))`` for every key of ``doc`` the schema does not declare.
 
     ``doc`` is an entry with its shared blocks included; ``origins`` maps the entry path
     where a block was included to that block's file (``"options.properties.resources"``
