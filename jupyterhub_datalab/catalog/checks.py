@@ -138,7 +138,7 @@ def check_document(doc, file, origins=None):
                     elif tag == "latest":
                         errors.append(CatalogError(file, f"image.versions[{i}]",
                                                    "'latest' moves under users: pin a version",
-                                                   "'latest' change sous les pieds des "
+                                                   "'latest' change sans prévenir les "
                                                    "utilisateurs : fixez une version"))
                 if len(set(map(str, versions))) != len(versions):
                     errors.append(CatalogError(file, "image.versions", "a tag is listed twice",

@@ -3,6 +3,7 @@ its one-line errors naming file and field (catalog entries and trainings alike),
 terminal's language (those tests call ``cli.main`` in-process: unit tests start no process)."""
 
 import copy
+import os
 import subprocess
 import sys
 
@@ -14,31 +15,34 @@ from ..test_trainings import make_catalog, training_doc
 from .test_catalog import ENTRY, write
 
 CLI = [sys.executable, "-m", "jupyterhub_datalab.cli", "catalog", "validate"]
+# these read the English lines: a contributor's French terminal must not change them
+ENGLISH = dict({k: v for k, v in os.environ.items()
+                if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}, LANG="C.UTF-8")
 
 
 def test_the_validator_cli_exits_non_zero_with_file_and_field(tmp_path):
     doc = copy.deepcopy(ENTRY)
     doc["name"].pop("fr")
     write(tmp_path, doc)
-    bad = subprocess.run([*CLI, str(tmp_path)], capture_output=True, text=True, check=False)
+    bad = subprocess.run([*CLI, str(tmp_path)], capture_output=True, text=True, check=False, env=ENGLISH)
     assert bad.returncode == 1
     assert f"{tmp_path / 'tiny.json'}: name.fr: missing the fr translation" in bad.stderr
-    good = subprocess.run(CLI, capture_output=True, text=True, check=False)
+    good = subprocess.run(CLI, capture_output=True, text=True, check=False, env=ENGLISH)
     assert good.returncode == 0 and "jupyter-python" in good.stdout
-    empty = subprocess.run([*CLI, str(tmp_path / "nowhere")], capture_output=True, text=True, check=False)
+    empty = subprocess.run([*CLI, str(tmp_path / "nowhere")], capture_output=True, text=True, check=False, env=ENGLISH)
     assert empty.returncode == 1 and "no such file or directory" in empty.stderr
 
 
 def test_the_validator_cli_names_the_training_file_and_field(tmp_path):
     path = make_catalog(tmp_path, training_doc(material={"path": "tiny"}, open={"en": "start.en.ipynb"}))
-    r = subprocess.run([*CLI, str(path)], check=False, capture_output=True, text=True, timeout=60)
+    r = subprocess.run([*CLI, str(path)], check=False, capture_output=True, text=True, timeout=60, env=ENGLISH)
     assert r.returncode == 1
     assert f"{path}: training.open.fr: missing the fr notebook" in r.stdout + r.stderr
 
 
 def test_the_validator_cli_refuses_an_unknown_keyword_in_a_shared_block(tmp_path):
     shared = shared_block_with_a_typo(tmp_path)
-    r = subprocess.run([*CLI, str(tmp_path)], capture_output=True, text=True, check=False)
+    r = subprocess.run([*CLI, str(tmp_path)], capture_output=True, text=True, check=False, env=ENGLISH)
     assert r.returncode == 1
     assert f"{shared}: maxLenght: unknown keyword; did you mean maxLength?\n" in r.stderr
 
