@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import signal
+import threading
 import typing
 from pathlib import Path
 from urllib.parse import urlparse
@@ -144,6 +145,13 @@ class DatalabService(Application):
         with their data, when it comes back). ``datalab up`` sets it so that stopping the
         stack leaves no process behind; on Kubernetes companions keep running through a
         restart of the hub.""",
+    )
+
+    exit_timeout = Float(
+        3.0, config=True,
+        help="""Seconds the service may take, once its companions are dealt with, to close its
+        clients and exit; past them it exits at once. JupyterHub waits 10 s for a managed
+        service to stop before it signals again, so keep this well below.""",
     )
 
     max_services_per_user = Integer(
@@ -285,6 +293,10 @@ class DatalabService(Application):
             each.stop()
         if self.stop_on_exit:
             await self.manager.stop_all()
+        # the real work is done: what is left (closing clients, the loop's last tasks and
+        # threads) must not hold the exit. Seen: on the emulated cluster the service sat
+        # 20-30 s after "stopping" until the hub killed it, and the hub with it.
+        exit_after(self.log, self.exit_timeout)
         close = getattr(self.backend, "close", None)  # e.g. API clients
         if close is not None:
             result = close()
@@ -298,6 +310,20 @@ class DatalabService(Application):
 
         die_with_parent()
         asyncio.run(self.run())
+
+
+def exit_after(log, seconds):
+    """Exit the process ``seconds`` from now unless it has exited by then (a daemon timer, so
+    it also fires when the event loop is gone or a thread holds the interpreter's exit)."""
+    def now():
+        log.warning("datalab service: not stopped %s s after its work was done; exiting now", seconds)
+        for handler in logging.getLogger().handlers + log.handlers:
+            handler.flush()
+        os._exit(0)
+
+    timer = threading.Timer(seconds, now)
+    timer.daemon = True
+    timer.start()
 
 
 def main(argv=None):
