@@ -14,7 +14,7 @@ from traitlets import Bool, HasTraits, Instance, Unicode, default
 from .. import trainings
 from ..catalog import DatalabCatalog, OptionsError
 from ..i18n import pick_language
-from ..messages import Message, say
+from ..messages import say
 
 
 class CatalogMixin(HasTraits):
@@ -199,9 +199,7 @@ class CatalogMixin(HasTraits):
         they named none: the page shows one line)."""
         if self._progress_events is None:
             self._progress_events = []
-        language = self.asked_language
-        message = Message(en, fr).text(language) if language else f"{en} · {fr}"
-        self._progress_events.append({"progress": progress, "message": message})
+        self._progress_events.append({"progress": progress, "message": say(en, fr, self.asked_language)})
 
     def launch_env(self):
         """Variables of the launch: the entry's and the options' (Onyxia's names: GIT_*, PERSONAL_INIT_*)."""
